@@ -1,0 +1,1 @@
+"""paichan's HTTP service (FastAPI); built on :mod:`solver`, never imported by it."""

@@ -1,0 +1,1 @@
+"""paichan's planning engine: data, calendars, the CP-SAT model and its checker."""

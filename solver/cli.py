@@ -1,0 +1,211 @@
+"""``paichan``: plan, check and generate datasets from the command line.
+
+Exit codes: 0 done, 1 the schedule breaks a rule, 2 bad input (every
+problem listed by file, row and column; never a traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from solver import engine, io
+from solver.domain import DatasetError
+
+app = typer.Typer(
+    help="paichan (排产): production scheduling for make-to-order plants.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_INVALID = 1
+EXIT_BAD_INPUT = 2
+
+
+def _bad_input(error: DatasetError) -> typer.Exit:
+    errors.print(f"[bold red]{len(error.problems)} problem(s) in the input:[/]")
+    for problem in error.problems:
+        errors.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log the solver's steps.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def solve(
+    dataset: Annotated[Path, typer.Argument(help="CSV folder, .json document or .xlsx workbook.")],
+    out: Annotated[Path | None, typer.Option(help="Write the schedule document (JSON) here.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write orders.csv, daily_plan.csv, line_loads.csv here.")] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds, everything included.", min=0.1)] = 30.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT worker threads.", min=1)] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed of the search.")] = 0,
+    previous: Annotated[Path | None, typer.Option(help="Previous schedule (JSON) for stable replanning.")] = None,
+    frozen_days: Annotated[int | None, typer.Option(help="Frozen window in working days (default: plant's).")] = None,
+) -> None:
+    """Plan a dataset and print the plan's summary."""
+    try:
+        data = io.load_dataset(dataset)
+        baseline = io.load_schedule(previous) if previous else None
+    except DatasetError as error:
+        raise _bad_input(error) from None
+    params = engine.SolveParams(time_limit=time_limit, workers=workers, seed=seed, frozen_days=frozen_days)
+    result = _solve_with_progress(data, params, baseline)
+    from solver.validation import validate_schedule
+
+    violations = validate_schedule(data, result.schedule, previous=baseline, frozen_days=frozen_days)
+    if out:
+        io.write_schedule_json(result.schedule, out)
+    if csv:
+        io.write_schedule_csv(result.schedule, csv)
+    _print_summary(result, violations)
+    if out:
+        console.print(f"schedule written to {out}")
+    if csv:
+        console.print(f"orders.csv, daily_plan.csv and line_loads.csv written to {csv}")
+    if violations:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict | None) -> engine.SolveResult:
+    columns = (
+        TextColumn("[bold]solving[/]"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("solve", total=params.time_limit, status="building the model")
+
+        def show(progress: engine.Progress) -> None:
+            if progress.objective:
+                found = progress.objective
+                status = (
+                    f"{progress.solutions} plans · unscheduled {found['unscheduled_priority']}"
+                    f" · weighted days late {found['weighted_days_late']}"
+                )
+                bar.update(task, completed=progress.elapsed, status=status)
+
+        result = engine.solve(data, params, previous=baseline, progress=show)
+        bar.update(task, completed=params.time_limit)
+    return result
+
+
+def _print_summary(result: engine.SolveResult, violations: list) -> None:
+    schedule = result.schedule
+    kpis = schedule["kpis"]
+    for warning in schedule["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    table = Table(title="paichan plan", show_header=True)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    bound = result.bound
+    rows = [
+        ("status", result.status),
+        ("orders planned", kpis["orders_planned"]),
+        ("orders late", kpis["orders_late"]),
+        ("orders unscheduled", kpis["orders_unscheduled"]),
+        ("on-time rate", f"{kpis['on_time_rate']:.1%}"),
+        (
+            "unscheduled priority (bound)",
+            f"{result.objective['unscheduled_priority']} ({bound.get('unscheduled_priority', '-')})",
+        ),
+        (
+            "weighted days late (bound)",
+            f"{result.objective['weighted_days_late']} ({bound.get('weighted_days_late', '-')})",
+        ),
+        ("changed orders", result.objective["changed_orders"]),
+        ("holding days beyond 7", result.objective["holding_days"]),
+        ("EDD weighted days late", result.baseline_objective["weighted_days_late"]),
+        ("solve seconds", f"{result.seconds:.2f}"),
+        ("validator", "OK" if not violations else f"{len(violations)} violation(s)"),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console.print(table)
+    loads = Table(title="line utilisation")
+    loads.add_column("line")
+    loads.add_column("utilisation", justify="right")
+    for line_id, share in kpis["utilisation"].items():
+        loads.add_row(line_id, f"{share:.1%}")
+    console.print(loads)
+    if schedule["unscheduled"]:
+        left = Table(title="unscheduled orders")
+        left.add_column("order")
+        left.add_column("reason")
+        for item in schedule["unscheduled"]:
+            left.add_row(item["order_id"], item["reason"])
+        console.print(left)
+    for violation in violations:
+        errors.print(f"[red]violation:[/] {violation}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def validate(
+    dataset: Annotated[Path, typer.Argument(help="CSV folder, .json document or .xlsx workbook.")],
+    schedule: Annotated[Path, typer.Argument(help="Schedule document (JSON).")],
+    previous: Annotated[Path | None, typer.Option(help="Previous schedule, to check the frozen window.")] = None,
+    frozen_days: Annotated[int | None, typer.Option(help="Frozen window in working days (default: plant's).")] = None,
+) -> None:
+    """Check a schedule against every rule; exit 1 when any is broken."""
+    from solver.validation import validate_schedule
+
+    try:
+        data = io.load_dataset(dataset)
+        document = io.load_schedule(schedule)
+        baseline = io.load_schedule(previous) if previous else None
+    except DatasetError as error:
+        raise _bad_input(error) from None
+    violations = validate_schedule(data, document, previous=baseline, frozen_days=frozen_days)
+    if not violations:
+        console.print(f"[green]valid:[/] {len(document['orders'])} orders planned, no rule broken")
+        return
+    for violation in violations:
+        console.print(f"[red]{violation.rule}[/] {violation}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]{len(violations)} violation(s)[/]")
+    raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the dataset to.")],
+    orders: Annotated[int, typer.Option(min=1)] = 300,
+    lines: Annotated[int, typer.Option(min=1)] = 8,
+    days: Annotated[int, typer.Option(min=7)] = 90,
+    seed: Annotated[int, typer.Option()] = 1,
+    load: Annotated[float, typer.Option(help="Work as a share of line capacity.", min=0.05, max=3.0)] = 0.8,
+) -> None:
+    """Write a realistic synthetic dataset (electrical equipment plant) as a CSV folder."""
+    from solver.generate import generate_dataset
+
+    data = generate_dataset(orders=orders, lines=lines, days=days, seed=seed, load=load)
+    io.write_csv_folder(data, out_dir)
+    planned = len(data.planned_orders)
+    console.print(
+        f"wrote {len(data.orders)} orders ({planned} to plan), {len(data.lines)} lines, "
+        f"{len(data.products)} products, {len(data.materials)} materials to {out_dir}"
+    )
+
+
+def run() -> None:
+    """Console entry point: no traceback reaches the user."""
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        sys.exit(130)
+    except Exception as error:  # a bug of ours: say so in one line, details with --verbose
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        errors.print(f"[bold red]internal error:[/] {type(error).__name__}: {error}", highlight=False, soft_wrap=True)
+        sys.exit(3)

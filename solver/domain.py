@@ -1,0 +1,344 @@
+"""The planning data: plant, lines, products, routings, materials, orders.
+
+Every object is immutable. A :class:`Dataset` is checked on construction
+(:meth:`Dataset.create`); the loaders in :mod:`solver.io` check rows and
+columns first and then call the same reference checks, so a problem found in
+a file always names the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PLANNED_STATUSES = frozenset({"confirmed", "in_production"})
+ORDER_STATUSES = (
+    "received",
+    "reviewed",
+    "confirmed",
+    "in_production",
+    "produced",
+    "inspected",
+    "shipped",
+    "delivered",
+    "closed",
+    "cancelled",
+)
+ORDER_TYPES = ("regular", "non_regular", "special")
+COLLECTION_DAYS = 7  # customers must collect within a week of warehousing
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a record came from: a file (or JSON key) and a row as a user counts it."""
+
+    file: str
+    row: int | str  # 1-based spreadsheet row, or a JSON index path such as "[3]"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a dataset, located by file, row and column."""
+
+    file: str
+    row: int | str | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be planned; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _no_source() -> Source | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Plant:
+    plan_start: dt.date
+    horizon_days: int = 90
+    workdays: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
+    holiday_country: str | None = "CN"
+    frozen_days: int = 0
+    release_weekdays: tuple[str, ...] = ("Mon", "Thu")
+
+    @property
+    def horizon_end(self) -> dt.date:
+        """The last calendar day of the horizon."""
+        return self.plan_start + dt.timedelta(days=self.horizon_days - 1)
+
+
+@dataclass(frozen=True)
+class Line:
+    line_id: str
+    hours_per_day: float
+    name: str = ""
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class LineCalendarEntry:
+    line_id: str
+    date: dt.date
+    hours: float
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CalendarException:
+    date: dt.date
+    working: bool
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    name: str = ""
+    family: str = ""
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Routing:
+    product_id: str
+    line_id: str
+    units_per_hour: float
+    setup_hours: float = 0.0
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class BomItem:
+    product_id: str
+    material_id: str
+    qty_per_unit: float
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Material:
+    material_id: str
+    on_hand: float
+    name: str = ""
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    material_id: str
+    date: dt.date
+    qty: float
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Customer:
+    customer_id: str
+    name: str = ""
+    region: str = ""
+    transit_days: int = 0
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    product_id: str
+    quantity: int
+    due_date: dt.date
+    customer_id: str | None = None
+    priority: int = 1
+    status: str = "confirmed"
+    earliest_start: dt.date | None = None
+    pinned_line: str | None = None
+    order_type: str = "regular"
+    deposit_ratio: float | None = None
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_planned(self) -> bool:
+        """Confirmed and in-production orders are planned; others use no capacity."""
+        return self.status in PLANNED_STATUSES
+
+
+@dataclass(frozen=True)
+class InventoryFigure:
+    product_id: str
+    stock_ceiling: float | None = None
+    in_transit: float | None = None
+    forecast_week: float | None = None
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A plant's planning data. Build it with :meth:`create` to have it checked."""
+
+    plant: Plant
+    lines: tuple[Line, ...]
+    products: tuple[Product, ...]
+    routings: tuple[Routing, ...]
+    orders: tuple[Order, ...]
+    line_calendar: tuple[LineCalendarEntry, ...] = ()
+    calendar: tuple[CalendarException, ...] = ()
+    bom: tuple[BomItem, ...] = ()
+    materials: tuple[Material, ...] = ()
+    arrivals: tuple[Arrival, ...] = ()
+    customers: tuple[Customer, ...] = ()
+    inventory: tuple[InventoryFigure, ...] = ()
+
+    @classmethod
+    def create(cls, **tables: object) -> Dataset:
+        """Build a dataset and raise :class:`DatasetError` listing every problem."""
+        converted = {k: tuple(v) if isinstance(v, list) else v for k, v in tables.items()}
+        dataset = cls(**converted)  # type: ignore[arg-type]
+        problems = dataset.problems()
+        if problems:
+            raise DatasetError(problems)
+        return dataset
+
+    def replace(self, **changes: object) -> Dataset:
+        """A checked copy with some tables replaced."""
+        current = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        current.update(changes)
+        return Dataset.create(**current)
+
+    # -- look-ups -------------------------------------------------------------
+
+    @cached_property
+    def line_by_id(self) -> dict[str, Line]:
+        return {line.line_id: line for line in self.lines}
+
+    @cached_property
+    def product_by_id(self) -> dict[str, Product]:
+        return {p.product_id: p for p in self.products}
+
+    @cached_property
+    def material_by_id(self) -> dict[str, Material]:
+        return {m.material_id: m for m in self.materials}
+
+    @cached_property
+    def customer_by_id(self) -> dict[str, Customer]:
+        return {c.customer_id: c for c in self.customers}
+
+    @cached_property
+    def order_by_id(self) -> dict[str, Order]:
+        return {o.order_id: o for o in self.orders}
+
+    @cached_property
+    def routings_by_product(self) -> dict[str, tuple[Routing, ...]]:
+        grouped: dict[str, list[Routing]] = {}
+        for routing in self.routings:
+            grouped.setdefault(routing.product_id, []).append(routing)
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    @cached_property
+    def bom_by_product(self) -> dict[str, tuple[BomItem, ...]]:
+        grouped: dict[str, list[BomItem]] = {}
+        for item in self.bom:
+            grouped.setdefault(item.product_id, []).append(item)
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    @property
+    def planned_orders(self) -> tuple[Order, ...]:
+        return tuple(o for o in self.orders if o.is_planned)
+
+    def transit_days(self, order: Order) -> int:
+        customer = self.customer_by_id.get(order.customer_id or "")
+        return customer.transit_days if customer else 0
+
+    # -- checks ---------------------------------------------------------------
+
+    def problems(self) -> list[Problem]:
+        """Every duplicate id and dangling reference, located by file, row and column."""
+        problems: list[Problem] = []
+        problems += _duplicates(self.lines, "line_id", "lines.csv")
+        problems += _duplicates(self.products, "product_id", "products.csv")
+        problems += _duplicates(self.materials, "material_id", "materials.csv")
+        problems += _duplicates(self.customers, "customer_id", "customers.csv")
+        problems += _duplicates(self.orders, "order_id", "orders.csv")
+        problems += _duplicate_pairs(self.routings, ("product_id", "line_id"), "routings.csv")
+        problems += _duplicate_pairs(self.bom, ("product_id", "material_id"), "bom.csv")
+        problems += _duplicate_pairs(self.line_calendar, ("line_id", "date"), "line_calendar.csv")
+        problems += _duplicate_pairs(self.calendar, ("date",), "calendar.csv")
+        lines, products = set(self.line_by_id), set(self.product_by_id)
+        materials, customers = set(self.material_by_id), set(self.customer_by_id)
+        problems += _dangling(self.routings, "product_id", products, "routings.csv", "product")
+        problems += _dangling(self.routings, "line_id", lines, "routings.csv", "line")
+        problems += _dangling(self.line_calendar, "line_id", lines, "line_calendar.csv", "line")
+        problems += _dangling(self.bom, "product_id", products, "bom.csv", "product")
+        problems += _dangling(self.bom, "material_id", materials, "bom.csv", "material")
+        problems += _dangling(self.arrivals, "material_id", materials, "arrivals.csv", "material")
+        problems += _dangling(self.orders, "product_id", products, "orders.csv", "product")
+        problems += _dangling(self.orders, "pinned_line", lines, "orders.csv", "line")
+        problems += _dangling(self.inventory, "product_id", products, "inventory.csv", "product")
+        if customers:
+            problems += _dangling(self.orders, "customer_id", customers, "orders.csv", "customer")
+        for order in self.orders:
+            if order.status == "in_production" and not order.pinned_line:
+                problems.append(
+                    _problem(
+                        order,
+                        "orders.csv",
+                        "pinned_line",
+                        f"order {order.order_id} is in_production but has no pinned_line",
+                    )
+                )
+        return problems
+
+
+def _problem(record: object, default_file: str, column: str | None, message: str) -> Problem:
+    source = getattr(record, "source", None)
+    if source is None:
+        return Problem(default_file, None, column, message)
+    return Problem(source.file, source.row, column, message)
+
+
+def _duplicates(records: tuple, key: str, file: str) -> list[Problem]:
+    return _duplicate_pairs(records, (key,), file)
+
+
+def _duplicate_pairs(records: tuple, keys: tuple[str, ...], file: str) -> list[Problem]:
+    seen: dict[tuple, object] = {}
+    problems = []
+    for record in records:
+        value = tuple(getattr(record, k) for k in keys)
+        if None in value or "" in value:
+            continue  # a missing key is reported where the row is parsed
+        if value in seen:
+            first = getattr(seen[value], "source", None)
+            also = f" (first at row {first.row})" if first else ""
+            shown = ", ".join(str(v) for v in value)
+            problems.append(_problem(record, file, keys[-1], f"duplicate {'/'.join(keys)} {shown}{also}"))
+        else:
+            seen[value] = record
+    return problems
+
+
+def _dangling(records: tuple, key: str, known: set[str], file: str, what: str) -> list[Problem]:
+    problems = []
+    for record in records:
+        value = getattr(record, key)
+        if value is not None and value != "" and value not in known:
+            problems.append(_problem(record, file, key, f"unknown {what} {value!r}"))
+    return problems

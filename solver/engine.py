@@ -1,0 +1,299 @@
+"""The planning entry point: dataset in, schedule document out.
+
+``solve`` builds the instance, runs earliest-due-date list scheduling, then
+the CP-SAT model in two lexicographic stages (first unscheduled priority and
+weighted days late, then plan changes and holding with the first stage's
+value kept), and returns the better of the solver's and the heuristic's plan,
+so a solve is never worse than EDD and never "just infeasible".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from solver.domain import Dataset
+from solver.heuristic import earliest_due_date_schedule
+from solver.instance import Instance, build_instance
+from solver.model import Baseline, ScheduleModel
+from solver.solution import Assignment, build_schedule
+
+log = logging.getLogger(__name__)
+
+FIRST_STAGE_SHARE = 0.75  # of the time left, for unscheduled + lateness; the rest for stability + holding
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How long and how to search. Every solve has a time limit, a worker count and a seed."""
+
+    time_limit: float = 30.0
+    workers: int = 2
+    seed: int = 0
+    frozen_days: int | None = None  # None: the plant's frozen_days
+    log_search: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a running solve, for progress bars and job status."""
+
+    elapsed: float
+    stage: str
+    solutions: int
+    objective: dict[str, int] | None = None
+    bound: dict[str, int] | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class SolveResult:
+    schedule: dict[str, Any]
+    status: str
+    objective: dict[str, int]
+    bound: dict[str, int]
+    seconds: float
+    baseline_objective: dict[str, int]  # the EDD plan's, for comparison
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Streams solutions found to a progress callback and honours a stop request."""
+
+    def __init__(self, model: ScheduleModel, stage: str, started: float, report: ProgressCallback | None, stop):
+        super().__init__()
+        self._model, self._stage, self._started = model, stage, started
+        self._report, self._stop = report, stop
+        self.solutions = 0
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        if self._report:
+            objective = {
+                "unscheduled_priority": int(self.value(self._model.unscheduled_priority())),
+                "weighted_days_late": int(self.value(self._model.weighted_days_late())),
+            }
+            self._report(Progress(time.monotonic() - self._started, self._stage, self.solutions, objective))
+        if self._stop is not None and self._stop.is_set():
+            self.stop_search()
+
+
+def _solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    solver.parameters.num_workers = max(1, params.workers)
+    solver.parameters.random_seed = params.seed
+    solver.parameters.log_search_progress = params.log_search
+    return solver
+
+
+def _rank(objective: dict[str, int]) -> tuple[int, int, int, int]:
+    return (
+        objective["unscheduled_priority"],
+        objective["weighted_days_late"],
+        objective["changed_orders"],
+        objective["holding_days"],
+    )
+
+
+def _left_out_reasons(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, str]:
+    reasons = {}
+    for candidate in instance.candidates:
+        if candidate.order_id not in assignments:
+            lines = ", ".join(o.line_id for o in candidate.options)
+            minutes = min(o.minutes for o in candidate.options)
+            reasons[candidate.order_id] = (
+                f"no room for its {minutes} minutes on line(s) {lines} before the horizon end "
+                "without leaving out orders of more priority"
+            )
+    return reasons
+
+
+class _Solve:
+    """One solve, stage by stage; keeps the best plan found so far."""
+
+    def __init__(self, dataset: Dataset, params: SolveParams, previous: dict | None, report, stop):
+        self.started = time.monotonic()
+        self.params, self.previous, self.report, self.stop = params, previous, report, stop
+        self.timings: dict[str, float] = {}
+        self.instance = build_instance(dataset)
+        self.warnings = list(self.instance.warnings)
+        self.timings["prepare"] = self._lap()
+        edd, edd_left_out = earliest_due_date_schedule(self.instance)
+        self.timings["heuristic"] = self._lap()
+        self.edd = edd
+        self.edd_schedule = self._schedule(edd, edd_left_out, "FEASIBLE", {})
+        frozen = params.frozen_days if params.frozen_days is not None else dataset.plant.frozen_days
+        self.baseline = Baseline.from_schedule(self.instance, previous, frozen)
+
+    def _lap(self) -> float:
+        now = time.monotonic()
+        elapsed = now - getattr(self, "_last", self.started)
+        self._last = now
+        return round(elapsed, 4)
+
+    def remaining(self) -> float:
+        return self.params.time_limit - (time.monotonic() - self.started)
+
+    def _schedule(self, assignments, left_out, status, bound) -> dict[str, Any]:
+        return build_schedule(
+            self.instance,
+            assignments,
+            left_out,
+            status=status,
+            bound=bound,
+            solve_seconds=time.monotonic() - self.started,
+            previous=self.previous,
+            warnings=self.warnings,
+        )
+
+    def run(self) -> SolveResult:
+        if not self.instance.candidates:
+            return self._result(self._schedule({}, {}, "OPTIMAL", self._trivial_bound({})))
+        model = self._build_model(enforce_frozen=True)
+        first = self._first_stage(model)
+        if first is None and self.baseline.frozen_until_day >= 0:
+            self.warnings.append("the frozen window could not be kept (orders or capacity changed); replanned freely")
+            model = self._build_model(enforce_frozen=False)
+            first = self._first_stage(model)
+        if first is None:
+            self.warnings.append("the solver found no plan in its time; the earliest-due-date plan is returned")
+            return self._result(self.edd_schedule)
+        assignments, status, bound = first
+        if self.remaining() > 0.05 and (self.previous or any(o.max_holding_days for o in model.orders.values())):
+            assignments, status = self._second_stage(model, assignments, status)
+        solved = self._schedule(assignments, _left_out_reasons(self.instance, assignments), status, bound)
+        best = solved if _rank(solved["objective"]) <= _rank(self.edd_schedule["objective"]) else self.edd_schedule
+        best["bound"] = bound
+        return self._result(best)
+
+    def _build_model(self, enforce_frozen: bool) -> ScheduleModel:
+        model = ScheduleModel(self.instance, self.baseline, enforce_frozen=enforce_frozen)
+        model.add_hint(self.edd)
+        self.timings["model_build"] = self._lap()
+        return model
+
+    def _first_stage(self, model: ScheduleModel):
+        """Fewest unscheduled orders by priority, then least weighted days late."""
+        model.model.minimize(model.primary_objective())
+        share = FIRST_STAGE_SHARE if (self.previous or self.remaining() > 1) else 1.0
+        solver = _solver(self.params, self.remaining() * share)
+        reporter = _Reporter(model, "unscheduled and lateness", self.started, self.report, self.stop)
+        status = solver.solve(model.model, reporter)
+        self.timings["stage1"] = self._lap()
+        log.info(
+            "stage 1: %s, objective %s, bound %s",
+            solver.status_name(status),
+            solver.objective_value,
+            solver.best_objective_bound,
+        )
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        bound = self._bound(model, solver, status)
+        self._report_bound(model, bound, reporter.solutions)
+        return model.assignments(solver), solver.status_name(status), bound
+
+    def _second_stage(self, model: ScheduleModel, assignments, first_status: str):
+        """With levels 1-2 kept, fewest changed orders, then least holding."""
+        best_primary = self._primary_value(model, assignments)
+        model.model.add(model.primary_objective() <= best_primary)
+        model.model.minimize(model.secondary_objective())
+        model.add_hint(assignments)
+        solver = _solver(self.params, self.remaining())
+        reporter = _Reporter(model, "stability and holding", self.started, self.report, self.stop)
+        status = solver.solve(model.model, reporter)
+        self.timings["stage2"] = self._lap()
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return assignments, "FEASIBLE"
+        both_optimal = first_status == "OPTIMAL" and status == cp_model.OPTIMAL
+        return model.assignments(solver), "OPTIMAL" if both_optimal else "FEASIBLE"
+
+    def _primary_value(self, model: ScheduleModel, assignments: dict[str, Assignment]) -> int:
+        objective = self._schedule(assignments, _left_out_reasons(self.instance, assignments), "", {})["objective"]
+        unscheduled = objective["unscheduled_priority"] - sum(
+            self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable
+        )
+        return model.lateness_weight * unscheduled + objective["weighted_days_late"]
+
+    def _bound(self, model: ScheduleModel, solver: cp_model.CpSolver, status: int) -> dict[str, int]:
+        """Lower bounds on unscheduled priority and, at that level, on weighted days late."""
+        weight = model.lateness_weight
+        fixed = sum(self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable)
+        found_unscheduled = int(solver.value(model.unscheduled_priority()))
+        if status == cp_model.OPTIMAL:
+            lateness = int(solver.value(model.weighted_days_late()))
+            return {"unscheduled_priority": found_unscheduled + fixed, "weighted_days_late": lateness}
+        best_bound = int(solver.best_objective_bound)
+        unscheduled_bound = max(0, -(-(best_bound - (weight - 1)) // weight))
+        lateness_bound = (
+            max(0, best_bound - weight * found_unscheduled) if unscheduled_bound >= found_unscheduled else 0
+        )
+        if found_unscheduled == 0:
+            lateness_bound = max(lateness_bound, self._trivial_bound({})["weighted_days_late"])
+        return {"unscheduled_priority": unscheduled_bound + fixed, "weighted_days_late": lateness_bound}
+
+    def _trivial_bound(self, _: dict) -> dict[str, int]:
+        """Each order alone on an empty plant: the lateness no plan can avoid."""
+        fixed = sum(self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable)
+        lateness = 0
+        for candidate in self.instance.candidates:
+            best = min(
+                self.instance.days_late(
+                    candidate, self.instance.axes[o.line_id].day_of(o.earliest_position + o.minutes - 1)
+                )
+                for o in candidate.options
+            )
+            lateness += candidate.priority * best
+        return {"unscheduled_priority": fixed, "weighted_days_late": lateness}
+
+    def _report_bound(self, model: ScheduleModel, bound: dict[str, int], solutions: int) -> None:
+        if self.report:
+            self.report(Progress(time.monotonic() - self.started, "unscheduled and lateness", solutions, None, bound))
+
+    def _result(self, schedule: dict[str, Any]) -> SolveResult:
+        schedule["solve_seconds"] = round(time.monotonic() - self.started, 3)
+        schedule["warnings"] = list(dict.fromkeys(self.warnings))
+        self.timings["total"] = schedule["solve_seconds"]
+        schedule["timings"] = self.timings
+        return SolveResult(
+            schedule=schedule,
+            status=schedule["status"],
+            objective=schedule["objective"],
+            bound=schedule["bound"],
+            seconds=schedule["solve_seconds"],
+            baseline_objective=self.edd_schedule["objective"],
+            timings=self.timings,
+        )
+
+
+def solve(
+    dataset: Dataset,
+    params: SolveParams | None = None,
+    previous: dict | None = None,
+    progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> SolveResult:
+    """Plan ``dataset``: the best schedule found within ``params.time_limit`` seconds.
+
+    Parameters
+    ----------
+    dataset
+        The plant, its lines, products, materials and orders.
+    params
+        Time limit, workers, seed and the frozen window override.
+    previous
+        A previous schedule document, for plan stability and the frozen window.
+    progress
+        Called with a :class:`Progress` at every improving solution.
+    stop
+        Set it to stop the search early; the best plan so far is returned.
+    """
+    return _Solve(dataset, params or SolveParams(), previous, progress, stop).run()

@@ -1,0 +1,652 @@
+"""Datasets in and out: CSV folders, JSON documents and Excel workbooks.
+
+Loading never stops at the first problem: every row of every table is parsed,
+each problem is recorded with its file, row (as a spreadsheet user counts it:
+the header is row 1) and column, and a :class:`DatasetError` carrying all of
+them is raised at the end. Nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from solver.domain import (
+    ORDER_STATUSES,
+    ORDER_TYPES,
+    WEEKDAYS,
+    Arrival,
+    BomItem,
+    CalendarException,
+    Customer,
+    Dataset,
+    DatasetError,
+    InventoryFigure,
+    Line,
+    LineCalendarEntry,
+    Material,
+    Order,
+    Plant,
+    Problem,
+    Product,
+    Routing,
+    Source,
+)
+
+REQUIRED_TABLES = ("lines", "products", "routings", "orders")
+OPTIONAL_TABLES = (
+    "line_calendar",
+    "calendar",
+    "bom",
+    "materials",
+    "arrivals",
+    "customers",
+    "inventory",
+)
+
+
+class _Invalid(ValueError):
+    """A cell value that does not parse; the message says what was expected."""
+
+
+# -- cell parsers --------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise _Invalid(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise _Invalid(f"{value!r} is not a finite number")
+    return number
+
+
+def _positive(value: str) -> float:
+    number = _number(value)
+    if number <= 0:
+        raise _Invalid(f"must be greater than 0, got {value}")
+    return number
+
+
+def _non_negative(value: str) -> float:
+    number = _number(value)
+    if number < 0:
+        raise _Invalid(f"must not be negative, got {value}")
+    return number
+
+
+def _whole(value: str) -> int:
+    number = _number(value)
+    if number != int(number):
+        raise _Invalid(f"{value!r} is not a whole number")
+    return int(number)
+
+
+def _positive_whole(value: str) -> int:
+    number = _whole(value)
+    if number <= 0:
+        raise _Invalid(f"must be a whole number greater than 0, got {value}")
+    return number
+
+
+def _non_negative_whole(value: str) -> int:
+    number = _whole(value)
+    if number < 0:
+        raise _Invalid(f"must not be negative, got {value}")
+    return number
+
+
+def _priority(value: str) -> int:
+    number = _whole(value)
+    if not 1 <= number <= 10:
+        raise _Invalid(f"priority must be a whole number 1-10, got {value}")
+    return number
+
+
+def _date(value: str) -> dt.date:
+    text = value.strip()
+    # Excel and pandas hand back "2026-11-30 00:00:00" for date cells.
+    if len(text) > 10 and text[10] in " T" and text[11:].strip("0:. ") == "":
+        text = text[:10]
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _flag(value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "1.0", "true", "yes"):
+        return True
+    if text in ("0", "0.0", "false", "no"):
+        return False
+    raise _Invalid(f"{value!r} is not 1 or 0")
+
+
+def _one_of(choices: Iterable[str]) -> Callable[[str], str]:
+    allowed = tuple(choices)
+
+    def parse(value: str) -> str:
+        text = value.strip()
+        if text not in allowed:
+            raise _Invalid(f"{value!r} is not one of {', '.join(allowed)}")
+        return text
+
+    return parse
+
+
+def _fraction(value: str) -> float:
+    number = _number(value)
+    if not 0 <= number <= 1:
+        raise _Invalid(f"must be a fraction between 0 and 1, got {value}")
+    return number
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    parse: Callable[[str], Any]
+    required: bool = False
+    field: str | None = None  # attribute name when it differs from the column
+
+
+@dataclass(frozen=True)
+class _Table:
+    stem: str
+    record: type
+    columns: tuple[_Column, ...]
+
+
+def _col(name: str, parse: Callable[[str], Any], required: bool = False) -> _Column:
+    return _Column(name, parse, required)
+
+
+TABLES: dict[str, _Table] = {
+    t.stem: t
+    for t in (
+        _Table(
+            "lines",
+            Line,
+            (_col("line_id", _text, True), _col("hours_per_day", _non_negative, True), _col("name", _text)),
+        ),
+        _Table(
+            "line_calendar",
+            LineCalendarEntry,
+            (_col("line_id", _text, True), _col("date", _date, True), _col("hours", _non_negative, True)),
+        ),
+        _Table("calendar", CalendarException, (_col("date", _date, True), _col("working", _flag, True))),
+        _Table("products", Product, (_col("product_id", _text, True), _col("name", _text), _col("family", _text))),
+        _Table(
+            "routings",
+            Routing,
+            (
+                _col("product_id", _text, True),
+                _col("line_id", _text, True),
+                _col("units_per_hour", _positive, True),
+                _col("setup_hours", _non_negative),
+            ),
+        ),
+        _Table(
+            "bom",
+            BomItem,
+            (_col("product_id", _text, True), _col("material_id", _text, True), _col("qty_per_unit", _positive, True)),
+        ),
+        _Table(
+            "materials",
+            Material,
+            (_col("material_id", _text, True), _col("on_hand", _non_negative, True), _col("name", _text)),
+        ),
+        _Table(
+            "arrivals",
+            Arrival,
+            (_col("material_id", _text, True), _col("date", _date, True), _col("qty", _positive, True)),
+        ),
+        _Table(
+            "customers",
+            Customer,
+            (
+                _col("customer_id", _text, True),
+                _col("name", _text),
+                _col("region", _text),
+                _col("transit_days", _non_negative_whole),
+            ),
+        ),
+        _Table(
+            "orders",
+            Order,
+            (
+                _col("order_id", _text, True),
+                _col("product_id", _text, True),
+                _col("quantity", _positive_whole, True),
+                _col("due_date", _date, True),
+                _col("customer_id", _text),
+                _col("priority", _priority),
+                _col("status", _one_of(ORDER_STATUSES)),
+                _col("earliest_start", _date),
+                _col("pinned_line", _text),
+                _col("order_type", _one_of(ORDER_TYPES)),
+                _col("deposit_ratio", _fraction),
+            ),
+        ),
+        _Table(
+            "inventory",
+            InventoryFigure,
+            (
+                _col("product_id", _text, True),
+                _col("stock_ceiling", _non_negative),
+                _col("in_transit", _non_negative),
+                _col("forecast_week", _non_negative),
+            ),
+        ),
+    )
+}
+
+
+# -- raw tables: rows of strings with their locations -----------------------------
+
+
+@dataclass
+class _RawTable:
+    """A table as strings, with the label and numbering a user sees."""
+
+    file: str  # "orders.csv", "orders" (sheet) or "$.orders"
+    columns: list[str]
+    rows: list[dict[str, str]]
+    row_label: Callable[[int], int | str]
+
+
+def _csv_row_label(index: int) -> int:
+    return index + 2  # the header is row 1
+
+
+def _json_row_label(index: int) -> str:
+    return f"[{index}]"
+
+
+def _frame_to_raw(frame: pd.DataFrame, file: str) -> _RawTable:
+    frame = frame.fillna("")
+    columns = [str(c).strip() for c in frame.columns]
+    rows = [
+        {c: _cell_text(v) for c, v in zip(columns, values, strict=True)} for values in frame.itertuples(index=False)
+    ]
+    return _RawTable(file, columns, rows, _csv_row_label)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+# -- parsing ------------------------------------------------------------------------
+
+
+def _parse_table(raw: _RawTable, table: _Table, problems: list[Problem]) -> list[Any]:
+    """Records of every row; a bad cell is a problem and ``None`` in its record."""
+    missing = [c.name for c in table.columns if c.required and c.name not in raw.columns]
+    for name in missing:
+        problems.append(Problem(raw.file, None, name, "required column is missing"))
+    if missing:
+        return []
+    records = []
+    for index, row in enumerate(raw.rows):
+        if not any(v.strip() for v in row.values()):
+            continue  # blank spreadsheet rows are not records
+        label = raw.row_label(index)
+        values: dict[str, Any] = {}
+        for column in table.columns:
+            text = row.get(column.name, "").strip()
+            if text == "":
+                if column.required:
+                    problems.append(Problem(raw.file, label, column.name, "value is required"))
+                    values[column.field or column.name] = None
+                continue
+            try:
+                values[column.field or column.name] = column.parse(text)
+            except _Invalid as error:
+                problems.append(Problem(raw.file, label, column.name, str(error)))
+                values[column.field or column.name] = None
+        records.append(table.record(**values, source=Source(raw.file, label)))
+    return records
+
+
+def _parse_plant(document: Any, file: str, problems: list[Problem]) -> Plant | None:
+    if not isinstance(document, dict):
+        problems.append(Problem(file, None, None, "must be a JSON object"))
+        return None
+    values: dict[str, Any] = {}
+    if "plan_start" not in document or document["plan_start"] in (None, ""):
+        problems.append(Problem(file, None, "plan_start", "value is required"))
+    for key, parse in (
+        ("plan_start", _date),
+        ("horizon_days", _positive_whole),
+        ("frozen_days", _non_negative_whole),
+    ):
+        if document.get(key) not in (None, ""):
+            try:
+                values[key] = parse(str(document[key]))
+            except _Invalid as error:
+                problems.append(Problem(file, None, key, str(error)))
+    for key in ("workdays", "release_weekdays"):
+        if key in document:
+            days = document[key]
+            if not isinstance(days, list) or any(d not in WEEKDAYS for d in days):
+                problems.append(Problem(file, None, key, f"must be a list of {', '.join(WEEKDAYS)}"))
+            else:
+                values[key] = tuple(days)
+    if "holiday_country" in document:
+        country = document["holiday_country"]
+        if country is not None and not isinstance(country, str):
+            problems.append(Problem(file, None, "holiday_country", "must be a country code or null"))
+        else:
+            values["holiday_country"] = country or None
+    if "plan_start" not in values:
+        return None
+    return Plant(**values)
+
+
+def _build(
+    plant: Plant | None, tables: dict[str, _RawTable], problems: list[Problem], missing_label: Callable[[str], str]
+) -> Dataset:
+    for stem in REQUIRED_TABLES:
+        if stem not in tables:
+            problems.append(Problem(missing_label(stem), None, None, "required table is missing"))
+    parsed = {stem: _parse_table(raw, TABLES[stem], problems) for stem, raw in tables.items() if stem in TABLES}
+    # rows with bad cells are kept (bad cells as None) so their references are checked too
+    records = {stem: tuple(rows) for stem, rows in parsed.items()}
+    checked = Dataset(plant=plant or Plant(dt.date.min), **{stem: records.get(stem, ()) for stem in TABLES})
+    problems += checked.problems()
+    if plant is None or problems:
+        raise DatasetError(problems)
+    return checked
+
+
+# -- public loaders -------------------------------------------------------------------
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Load a dataset from a CSV folder, a ``.json`` document or an ``.xlsx`` workbook."""
+    path = Path(path)
+    if path.is_dir():
+        return load_csv_folder(path)
+    if not path.exists():
+        raise DatasetError([Problem(str(path), None, None, "no such file or folder")])
+    if path.suffix.lower() == ".json":
+        return load_json_file(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return load_workbook(path)
+    raise DatasetError([Problem(str(path), None, None, "expected a folder, a .json or an .xlsx file")])
+
+
+def load_csv_folder(folder: str | Path) -> Dataset:
+    folder = Path(folder)
+    problems: list[Problem] = []
+    plant = None
+    plant_file = folder / "plant.json"
+    if not plant_file.exists():
+        problems.append(Problem("plant.json", None, None, "required file is missing"))
+    else:
+        try:
+            plant = _parse_plant(json.loads(plant_file.read_text(encoding="utf-8")), "plant.json", problems)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            problems.append(Problem("plant.json", None, None, f"not valid JSON: {error}"))
+    tables: dict[str, _RawTable] = {}
+    for stem in TABLES:
+        file = folder / f"{stem}.csv"
+        if file.exists():
+            try:
+                frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+            except (pd.errors.ParserError, UnicodeDecodeError) as error:
+                problems.append(Problem(file.name, None, None, f"cannot be read as UTF-8 CSV: {error}"))
+                continue
+            except pd.errors.EmptyDataError:
+                frame = pd.DataFrame()
+            tables[stem] = _frame_to_raw(frame, file.name)
+    return _build(plant, tables, problems, lambda stem: f"{stem}.csv")
+
+
+def load_json_document(document: Any, file: str = "$") -> Dataset:
+    """Load a dataset from a JSON document whose keys are the file stems."""
+    problems: list[Problem] = []
+    if not isinstance(document, dict):
+        raise DatasetError([Problem(file, None, None, "must be a JSON object keyed by file stem")])
+    plant = None
+    if "plant" not in document:
+        problems.append(Problem(f"{file}.plant", None, None, "required key is missing"))
+    else:
+        plant = _parse_plant(document["plant"], f"{file}.plant", problems)
+    tables: dict[str, _RawTable] = {}
+    for stem in TABLES:
+        if stem not in document:
+            continue
+        rows = document[stem]
+        label = f"{file}.{stem}"
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            problems.append(Problem(label, None, None, "must be a list of objects"))
+            continue
+        text_rows = [{str(k): _json_cell(v) for k, v in r.items()} for r in rows]
+        columns = sorted({c for r in text_rows for c in r}) if text_rows else [c.name for c in TABLES[stem].columns]
+        # A JSON record simply lacks an optional key; a missing required key is a per-row problem.
+        for column in TABLES[stem].columns:
+            if column.name not in columns:
+                columns.append(column.name)
+        tables[stem] = _RawTable(label, columns, text_rows, _json_row_label)
+    return _build(plant, tables, problems, lambda stem: f"{file}.{stem}")
+
+
+def _json_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def load_json_file(path: str | Path) -> Dataset:
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetError([Problem(path.name, None, None, f"not valid JSON: {error}")]) from None
+    return load_json_document(document, path.name)
+
+
+def load_workbook(path: str | Path) -> Dataset:
+    """Load a dataset from an Excel workbook with one sheet per file stem.
+
+    The ``plant`` sheet holds ``key``/``value`` rows (list values comma-separated).
+    """
+    path = Path(path)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise DatasetError([Problem(path.name, None, None, f"cannot be read as an xlsx workbook: {error}")]) from None
+    problems: list[Problem] = []
+    plant = None
+    if "plant" not in sheets:
+        problems.append(Problem(f"{path.name}:plant", None, None, "required sheet is missing"))
+    else:
+        plant = _parse_plant(_plant_from_sheet(sheets["plant"]), f"{path.name}:plant", problems)
+    tables = {stem: _frame_to_raw(frame, f"{path.name}:{stem}") for stem, frame in sheets.items() if stem in TABLES}
+    return _build(plant, tables, problems, lambda stem: f"{path.name}:{stem}")
+
+
+def _plant_from_sheet(frame: pd.DataFrame) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=False):
+        key, value = str(key).strip(), _cell_text(value)
+        if key in ("workdays", "release_weekdays"):
+            document[key] = [d.strip() for d in value.split(",") if d.strip()]
+        elif key == "holiday_country":
+            document[key] = value or None
+        elif key:
+            document[key] = value
+    return document
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def plant_document(plant: Plant) -> dict[str, Any]:
+    return {
+        "plan_start": plant.plan_start.isoformat(),
+        "horizon_days": plant.horizon_days,
+        "workdays": list(plant.workdays),
+        "holiday_country": plant.holiday_country,
+        "frozen_days": plant.frozen_days,
+        "release_weekdays": list(plant.release_weekdays),
+    }
+
+
+def _record_row(record: object, table: _Table) -> dict[str, Any]:
+    row = {}
+    for column in table.columns:
+        value = getattr(record, column.field or column.name)
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            value = int(value)
+        row[column.name] = value
+    return row
+
+
+def dataset_tables(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
+    """The dataset as rows per file stem (plant excluded)."""
+    return {stem: [_record_row(r, table) for r in getattr(dataset, stem)] for stem, table in TABLES.items()}
+
+
+def dataset_document(dataset: Dataset) -> dict[str, Any]:
+    """The dataset as one JSON document keyed by file stem (``None`` cells dropped)."""
+    document: dict[str, Any] = {"plant": plant_document(dataset.plant)}
+    for stem, rows in dataset_tables(dataset).items():
+        document[stem] = [{k: v for k, v in row.items() if v is not None} for row in rows]
+    return document
+
+
+def write_csv_folder(dataset: Dataset, folder: str | Path) -> None:
+    """Write the dataset as a CSV folder (plant.json plus one CSV per table)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "plant.json").write_text(json.dumps(plant_document(dataset.plant), indent=2) + "\n", encoding="utf-8")
+    for stem, rows in dataset_tables(dataset).items():
+        if not rows and stem not in REQUIRED_TABLES:
+            continue
+        columns = [c.name for c in TABLES[stem].columns]
+        pd.DataFrame(rows, columns=columns).to_csv(folder / f"{stem}.csv", index=False, encoding="utf-8")
+
+
+def write_workbook(dataset: Dataset, path: str | Path) -> None:
+    """Write the dataset as an xlsx workbook, one sheet per file stem."""
+    plant = plant_document(dataset.plant)
+    plant_rows = [(k, ",".join(v) if isinstance(v, list) else ("" if v is None else v)) for k, v in plant.items()]
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame(plant_rows, columns=["key", "value"]).to_excel(writer, sheet_name="plant", index=False)
+        for stem, rows in dataset_tables(dataset).items():
+            columns = [c.name for c in TABLES[stem].columns]
+            pd.DataFrame(rows, columns=columns).to_excel(writer, sheet_name=stem, index=False)
+
+
+# -- schedules -------------------------------------------------------------------------
+
+ORDER_COLUMNS = (
+    "order_id",
+    "line_id",
+    "product_id",
+    "customer_id",
+    "quantity",
+    "priority",
+    "status",
+    "production_start",
+    "production_end",
+    "inspection_date",
+    "dispatch_date",
+    "delivery_date",
+    "due_date",
+    "days_late",
+)
+
+
+def schedule_order_rows(schedule: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per order: planned ones with their dates, unscheduled ones with the reason."""
+    rows = [{c: entry.get(c) for c in ORDER_COLUMNS} | {"unscheduled_reason": ""} for entry in schedule["orders"]]
+    rows += [
+        dict.fromkeys(ORDER_COLUMNS, "") | {"order_id": u["order_id"], "unscheduled_reason": u["reason"]}
+        for u in schedule["unscheduled"]
+    ]
+    return rows
+
+
+def daily_plan_rows(schedule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The shop-floor sheet: one row per line, date and order, with minutes and quantity."""
+    rows = [
+        {
+            "line_id": entry["line_id"],
+            "date": allocation["date"],
+            "order_id": entry["order_id"],
+            "product_id": entry.get("product_id", ""),
+            "minutes": allocation["minutes"],
+            "quantity": allocation["quantity"],
+        }
+        for entry in schedule["orders"]
+        for allocation in entry["allocations"]
+    ]
+    return sorted(rows, key=lambda r: (r["line_id"], r["date"], r["order_id"]))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write through a temporary file so a failure never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def write_schedule_json(schedule: dict[str, Any], path: str | Path) -> None:
+    _atomic_write(Path(path), json.dumps(schedule, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_schedule_csv(schedule: dict[str, Any], folder: str | Path) -> list[Path]:
+    """Write ``orders.csv``, ``daily_plan.csv`` and ``line_loads.csv``; returns the paths."""
+    folder = Path(folder)
+    tables = {
+        "orders.csv": pd.DataFrame(schedule_order_rows(schedule), columns=[*ORDER_COLUMNS, "unscheduled_reason"]),
+        "daily_plan.csv": pd.DataFrame(
+            daily_plan_rows(schedule), columns=["line_id", "date", "order_id", "product_id", "minutes", "quantity"]
+        ),
+        "line_loads.csv": pd.DataFrame(
+            schedule.get("line_loads", []), columns=["line_id", "date", "minutes_used", "minutes_available"]
+        ),
+    }
+    written = []
+    for name, frame in tables.items():
+        _atomic_write(folder / name, frame.to_csv(index=False))
+        written.append(folder / name)
+    return written
+
+
+def load_schedule(path: str | Path) -> dict[str, Any]:
+    """A schedule document from a JSON file; problems raise :class:`DatasetError`."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError([Problem(str(path), None, None, "no such file")]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetError([Problem(path.name, None, None, f"not valid JSON: {error}")]) from None
+    if not isinstance(document, dict) or not isinstance(document.get("orders"), list):
+        raise DatasetError([Problem(path.name, None, "orders", "not a schedule document (no 'orders' list)")])
+    return document

@@ -1,0 +1,203 @@
+"""Schedules: from line assignments to the schedule document of FORMATS.md.
+
+The solver and the heuristic both decide only *which line* and *where on the
+line's working-minute axis* each order's run starts; every date, allocation,
+KPI and objective term is derived here, the same way for both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from solver.domain import COLLECTION_DAYS
+from solver.instance import Candidate, Instance, Option
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An order's run: its line and the working-minute position where it starts."""
+
+    order_id: str
+    line_id: str
+    start: int
+
+
+def option_for(candidate: Candidate, line_id: str) -> Option:
+    return next(o for o in candidate.options if o.line_id == line_id)
+
+
+def allocations(instance: Instance, candidate: Candidate, assignment: Assignment) -> list[dict[str, Any]]:
+    """Every production day with its minutes (setup first) and the units finished that day."""
+    option = option_for(candidate, assignment.line_id)
+    axis = instance.axes[assignment.line_id]
+    quantity = candidate.order.quantity
+    rows, elapsed, finished = [], 0, 0
+    days = axis.minutes_per_day(assignment.start, option.minutes)
+    for number, (day, minutes) in enumerate(days):
+        elapsed += minutes
+        run_done = max(0, elapsed - option.setup_minutes)
+        done = (
+            quantity
+            if number == len(days) - 1
+            else min(quantity, math.floor(run_done * option.units_per_hour / 60 + 1e-9))
+        )
+        rows.append(
+            {"date": instance.calendar.date_of(day).isoformat(), "minutes": minutes, "quantity": done - finished}
+        )
+        finished = done
+    return rows
+
+
+def run_days(instance: Instance, candidate: Candidate, assignment: Assignment) -> tuple[int, int]:
+    """First and last production day index of an assignment."""
+    option = option_for(candidate, assignment.line_id)
+    axis = instance.axes[assignment.line_id]
+    return axis.day_of(assignment.start), axis.day_of(assignment.start + option.minutes - 1)
+
+
+def order_entry(instance: Instance, candidate: Candidate, assignment: Assignment) -> dict[str, Any]:
+    """The schedule document's entry for one planned order."""
+    calendar = instance.calendar
+    first, last = run_days(instance, candidate, assignment)
+    inspection = calendar.inspection_day(last)
+    dispatch = calendar.dispatch_day(last)
+    delivery = dispatch + candidate.transit_days
+    order = candidate.order
+    return {
+        "order_id": order.order_id,
+        "line_id": assignment.line_id,
+        "production_start": calendar.date_of(first).isoformat(),
+        "production_end": calendar.date_of(last).isoformat(),
+        "inspection_date": calendar.date_of(inspection).isoformat(),
+        "dispatch_date": calendar.date_of(dispatch).isoformat(),
+        "delivery_date": calendar.date_of(delivery).isoformat(),
+        "due_date": order.due_date.isoformat(),
+        "days_late": max(0, delivery - candidate.due_day),
+        "product_id": order.product_id,
+        "customer_id": order.customer_id,
+        "quantity": order.quantity,
+        "priority": order.priority,
+        "status": order.status,
+        "allocations": allocations(instance, candidate, assignment),
+    }
+
+
+def changed_orders(entries: list[dict[str, Any]], unscheduled: dict[str, str], previous: dict | None) -> int:
+    """Orders of the previous plan, still planned, now unscheduled or on another line or start day."""
+    if not previous:
+        return 0
+    now = {e["order_id"]: (e["line_id"], e["production_start"]) for e in entries}
+    count = 0
+    for old in previous.get("orders", []):
+        order_id = old.get("order_id")
+        if order_id in unscheduled or (
+            order_id in now and now[order_id] != (old.get("line_id"), old.get("production_start"))
+        ):
+            count += 1
+    return count
+
+
+def objective_terms(
+    instance: Instance, entries: list[dict[str, Any]], unscheduled: dict[str, str], previous: dict | None
+) -> dict[str, int]:
+    """The four levels of the objective, computed from the schedule's own dates."""
+    orders = instance.dataset.order_by_id
+    holding = 0
+    for entry in entries:
+        due = orders[entry["order_id"]].due_date
+        delivered = _date(entry["delivery_date"])
+        holding += max(0, (due - delivered).days - COLLECTION_DAYS)
+    return {
+        "unscheduled_priority": sum(orders[o].priority for o in unscheduled),
+        "weighted_days_late": sum(e["priority"] * e["days_late"] for e in entries),
+        "changed_orders": changed_orders(entries, unscheduled, previous),
+        "holding_days": holding,
+    }
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def line_loads(instance: Instance, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Minutes used against minutes available per line and working date of the horizon."""
+    used: dict[tuple[str, str], int] = {}
+    for entry in entries:
+        for allocation in entry["allocations"]:
+            key = (entry["line_id"], allocation["date"])
+            used[key] = used.get(key, 0) + allocation["minutes"]
+    rows = []
+    for line_id, axis in instance.axes.items():
+        for day in range(instance.horizon):
+            date = instance.calendar.date_of(day).isoformat()
+            available = int(axis.capacity[day])
+            if available or (line_id, date) in used:
+                rows.append(
+                    {
+                        "line_id": line_id,
+                        "date": date,
+                        "minutes_used": used.get((line_id, date), 0),
+                        "minutes_available": available,
+                    }
+                )
+    return rows
+
+
+def kpis(instance: Instance, entries: list[dict[str, Any]], unscheduled: dict[str, str]) -> dict[str, Any]:
+    """Planner KPIs: orders planned / late / unscheduled, on-time rate, lateness, holding, utilisation."""
+    late = [e for e in entries if e["days_late"] > 0]
+    utilisation = {}
+    for line_id, axis in instance.axes.items():
+        used = sum(a["minutes"] for e in entries if e["line_id"] == line_id for a in e["allocations"])
+        utilisation[line_id] = round(used / axis.total, 4) if axis.total else 0.0
+    planned = len(entries)
+    orders = instance.dataset.order_by_id
+    return {
+        "orders_planned": planned,
+        "orders_late": len(late),
+        "orders_unscheduled": len(unscheduled),
+        "on_time_rate": round((planned - len(late)) / planned, 4) if planned else 1.0,
+        "weighted_days_late": sum(e["priority"] * e["days_late"] for e in entries),
+        "days_late": sum(e["days_late"] for e in entries),
+        "holding_days": sum(
+            max(0, (orders[e["order_id"]].due_date - _date(e["delivery_date"])).days - COLLECTION_DAYS) for e in entries
+        ),
+        "utilisation": utilisation,
+    }
+
+
+def build_schedule(
+    instance: Instance,
+    assignments: dict[str, Assignment],
+    unscheduled: dict[str, str],
+    *,
+    status: str,
+    bound: dict[str, int] | None = None,
+    solve_seconds: float = 0.0,
+    previous: dict | None = None,
+    warnings: list[str] | None = None,
+    solver_info: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The schedule document of FORMATS.md for ``assignments``."""
+    by_id = {c.order_id: c for c in instance.candidates}
+    entries = [order_entry(instance, by_id[a.order_id], a) for a in assignments.values()]
+    entries.sort(key=lambda e: (e["line_id"], e["production_start"], e["order_id"]))
+    left_out = {**instance.unplaceable, **unscheduled}
+    document = {
+        "plan_start": instance.calendar.plan_start.isoformat(),
+        "status": status,
+        "objective": objective_terms(instance, entries, left_out, previous),
+        "bound": bound or {},
+        "solve_seconds": round(solve_seconds, 3),
+        "warnings": list(warnings if warnings is not None else instance.warnings),
+        "orders": entries,
+        "unscheduled": [{"order_id": k, "reason": v} for k, v in sorted(left_out.items())],
+        "line_loads": line_loads(instance, entries),
+        "kpis": kpis(instance, entries, left_out),
+    }
+    if solver_info:
+        document["solver"] = solver_info
+    return document
