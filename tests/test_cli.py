@@ -1,0 +1,73 @@
+"""The command line: exit codes, files written, problems listed without tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from solver import io
+from solver.cli import app
+from solver.validation import validate_schedule
+from tests.test_io import VALID, write_folder
+
+runner = CliRunner()
+
+
+def test_solve_writes_a_valid_schedule_and_csvs(tmp_path):
+    folder = write_folder(tmp_path / "plant", VALID)
+    out = tmp_path / "schedule.json"
+    result = runner.invoke(
+        app, ["solve", str(folder), "--out", str(out), "--csv", str(tmp_path / "csv"), "--time-limit", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "validator" in result.output and "OK" in result.output
+    schedule = json.loads(out.read_text(encoding="utf-8"))
+    assert validate_schedule(io.load_dataset(folder), schedule) == []
+    assert {o["order_id"] for o in schedule["orders"]} == {"SO-1", "SO-2"}
+    daily = (tmp_path / "csv" / "daily_plan.csv").read_text(encoding="utf-8").splitlines()
+    assert daily[0] == "line_id,date,order_id,product_id,minutes,quantity"
+    assert len(daily) - 1 == sum(len(o["allocations"]) for o in schedule["orders"])
+    assert (tmp_path / "csv" / "orders.csv").exists()
+
+    assert runner.invoke(app, ["validate", str(folder), str(out)]).exit_code == 0
+
+
+def test_validate_exits_1_on_a_broken_schedule(tmp_path):
+    folder = write_folder(tmp_path / "plant", VALID)
+    out = tmp_path / "schedule.json"
+    assert runner.invoke(app, ["solve", str(folder), "--out", str(out), "--time-limit", "5"]).exit_code == 0
+    schedule = json.loads(out.read_text(encoding="utf-8"))
+    schedule["orders"][0]["days_late"] += 3
+    out.write_text(json.dumps(schedule), encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(folder), str(out)])
+    assert result.exit_code == 1
+    assert "violation" in result.output
+
+
+def test_bad_dataset_exits_2_listing_every_problem(tmp_path):
+    files = dict(VALID)
+    files["orders.csv"] = "order_id,product_id,quantity,due_date\nO1,P1,x,2026-12-01\nO2,P9,1,soon\n"
+    result = runner.invoke(app, ["solve", str(write_folder(tmp_path / "bad", files))])
+    assert result.exit_code == 2
+    output = result.output
+    assert "3 problem(s)" in output
+    assert "orders.csv, row 2, column quantity: 'x' is not a number" in output
+    assert "orders.csv, row 3, column due_date: 'soon' is not a date (YYYY-MM-DD)" in output
+    assert "orders.csv, row 3, column product_id: unknown product 'P9'" in output
+    assert "Traceback" not in output
+
+
+def test_missing_previous_plan_is_bad_input(tmp_path):
+    folder = write_folder(tmp_path / "plant", VALID)
+    result = runner.invoke(app, ["solve", str(folder), "--previous", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_generate_writes_a_loadable_dataset(tmp_path):
+    result = runner.invoke(app, ["generate", str(tmp_path / "gen"), "--orders", "40", "--lines", "3", "--days", "60"])
+    assert result.exit_code == 0, result.output
+    dataset = io.load_dataset(tmp_path / "gen")
+    assert len(dataset.orders) == 40
+    assert len(dataset.lines) == 3
