@@ -127,12 +127,18 @@ class _Solve:
         self.instance = build_instance(dataset)
         self.warnings = list(self.instance.warnings)
         self.timings["prepare"] = self._lap()
-        edd, edd_left_out = earliest_due_date_schedule(self.instance)
+        frozen = params.frozen_days if params.frozen_days is not None else dataset.plant.frozen_days
+        self.baseline = Baseline.from_schedule(self.instance, previous, frozen)
+        self.frozen = {c.order_id: f for c in self.instance.candidates if (f := self.baseline.frozen(c.order_id))}
+        edd, edd_left_out = earliest_due_date_schedule(self.instance, self.frozen)
         self.timings["heuristic"] = self._lap()
         self.edd = edd
         self.edd_schedule = self._schedule(edd, edd_left_out, "FEASIBLE", {})
-        frozen = params.frozen_days if params.frozen_days is not None else dataset.plant.frozen_days
-        self.baseline = Baseline.from_schedule(self.instance, previous, frozen)
+        self.edd_keeps_frozen = all(self._keeps(edd, oid, line, day) for oid, (line, day) in self.frozen.items())
+
+    def _keeps(self, assignments: dict[str, Assignment], order_id: str, line_id: str, day: int) -> bool:
+        kept = assignments.get(order_id)
+        return kept is not None and kept.line_id == line_id and self.instance.axes[line_id].day_of(kept.start) == day
 
     def _lap(self) -> float:
         now = time.monotonic()
@@ -166,14 +172,18 @@ class _Solve:
             first = self._first_stage(model)
         if first is None:
             self.warnings.append("the solver found no plan in its time; the earliest-due-date plan is returned")
+            if not self.edd_keeps_frozen:
+                self.warnings.append("the earliest-due-date plan could not keep every order of the frozen window")
             return self._result(self.edd_schedule)
         assignments, status, bound = first
         if self.remaining() > 0.05 and (self.previous or any(o.max_holding_days for o in model.orders.values())):
             assignments, status = self._second_stage(model, assignments, status)
         solved = self._schedule(assignments, _left_out_reasons(self.instance, assignments), status, bound)
-        best = solved if _rank(solved["objective"]) <= _rank(self.edd_schedule["objective"]) else self.edd_schedule
-        best["bound"] = bound
-        return self._result(best)
+        edd_better = _rank(self.edd_schedule["objective"]) < _rank(solved["objective"])
+        if edd_better and (self.edd_keeps_frozen or not model.enforces_frozen):
+            self.edd_schedule["bound"] = bound
+            return self._result(self.edd_schedule)
+        return self._result(solved)
 
     def _build_model(self, enforce_frozen: bool) -> ScheduleModel:
         model = ScheduleModel(self.instance, self.baseline, enforce_frozen=enforce_frozen)

@@ -83,7 +83,7 @@ class ScheduleModel:
     def __init__(self, instance: Instance, baseline: Baseline | None = None, enforce_frozen: bool = True):
         self._instance = instance
         self._baseline = baseline or Baseline({})
-        self._enforce_frozen = enforce_frozen
+        self.enforces_frozen = enforce_frozen
         self.model = cp_model.CpModel()
         self.orders: dict[str, OrderVars] = {}
         self._add_variables()
@@ -231,7 +231,7 @@ class ScheduleModel:
                 continue
             self.model.add_implication(same, option_vars.present)
             self.model.add(order.start_day == start_day).only_enforce_if(same)
-            if self._enforce_frozen and self._baseline.frozen(order_id):
+            if self.enforces_frozen and self._baseline.frozen(order_id):
                 self.model.add(same == 1)
 
     # -- objective --------------------------------------------------------------
