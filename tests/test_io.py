@@ -138,9 +138,7 @@ def test_workbook_problems_name_the_sheet(tmp_path):
     book = openpyxl.load_workbook(tmp_path / "book.xlsx")
     book["orders"]["C3"] = "many"
     book.save(tmp_path / "book.xlsx")
-    assert problems_of(tmp_path / "book.xlsx") == [
-        "book.xlsx:orders, row 3, column quantity: 'many' is not a number"
-    ]
+    assert problems_of(tmp_path / "book.xlsx") == ["book.xlsx:orders, row 3, column quantity: 'many' is not a number"]
 
 
 def test_not_json_and_missing_path(tmp_path):
