@@ -92,6 +92,10 @@ def _solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
     solver.parameters.num_workers = max(1, params.workers)
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log_search
+    # light presolve: probing and symmetry search cost seconds on the element-heavy day mapping
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.symmetry_level = 0
+    solver.parameters.max_presolve_iterations = 1
     return solver
 
 
@@ -174,6 +178,7 @@ class _Solve:
             self.warnings.append("the solver found no plan in its time; the earliest-due-date plan is returned")
             if not self.edd_keeps_frozen:
                 self.warnings.append("the earliest-due-date plan could not keep every order of the frozen window")
+            self.edd_schedule["bound"] = self._trivial_bound({})
             return self._result(self.edd_schedule)
         assignments, status, bound = first
         if self.remaining() > 0.05 and (self.previous or any(o.max_holding_days for o in model.orders.values())):

@@ -2,18 +2,22 @@
 
 It is the baseline every solve must beat, the hint the CP-SAT model starts
 from and the fallback when the solver finds nothing in its time. Orders are
-taken by due date (in-production orders first, higher priority breaking
-ties) and each is appended to the line where it delivers first, no earlier
-than its release and than the day its materials are all available.
+taken by due date (in-production orders first, then frozen ones, higher
+priority breaking ties) and each goes into the earliest idle gap of the line
+where it delivers first, no earlier than its release and than the day its
+materials are all available. A second pass orders by latest start instead
+(due date minus the order's own run); the better of the two plans is kept.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
-from solver.instance import Candidate, Instance, Option
+from solver.instance import Candidate, Instance, LineAxis, Option
 from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
@@ -43,28 +47,43 @@ class MaterialLedger:
             self._free[material_id][day:] -= quantity
 
 
-def edd_order(candidates: list[Candidate], frozen: dict[str, tuple[str, int]]) -> list[Candidate]:
-    """In-production orders first, then frozen ones by start day, then by due date and priority."""
+class LineTimeline:
+    """Runs already placed on one line's working-minute axis, as sorted busy intervals."""
 
-    def key(candidate: Candidate) -> tuple:
-        pinned = frozen.get(candidate.order_id)
-        group = 0 if candidate.order.status == "in_production" else 1 if pinned else 2
-        return (group, pinned[1] if pinned else 0, candidate.due_day, -candidate.priority, candidate.order_id)
+    def __init__(self, axis: LineAxis):
+        self.axis = axis
+        self._starts: list[int] = []
+        self._ends: list[int] = []
 
-    return sorted(candidates, key=key)
+    def earliest_gap(self, minutes: int, from_position: int) -> int:
+        """First position at or after ``from_position`` where ``minutes`` fit without overlap."""
+        start = from_position
+        index = max(0, bisect.bisect_right(self._ends, start))
+        while index < len(self._starts):
+            if start + minutes <= self._starts[index]:
+                break
+            start = max(start, self._ends[index])
+            index += 1
+        return start
+
+    def occupy(self, start: int, minutes: int) -> None:
+        index = bisect.bisect_left(self._starts, start)
+        self._starts.insert(index, start)
+        self._ends.insert(index, start + minutes)
 
 
 def _place_on_line(
-    instance: Instance, option: Option, frontier: int, material_day: int, start_day: int | None
+    timeline: LineTimeline, option: Option, material_day: int, start_day: int | None
 ) -> tuple[int, int] | None:
-    """Start position and last production day when appended to a line, or ``None``.
+    """Start position and last production day in the line's earliest fitting gap, or ``None``.
 
     ``start_day`` (an in-production or frozen order's) must be the run's first day.
     """
-    axis = instance.axes[option.line_id]
-    start = max(frontier, option.earliest_position, int(axis.start[material_day]))
+    axis = timeline.axis
+    earliest = max(option.earliest_position, int(axis.start[material_day]))
     if start_day is not None:
-        start = max(start, int(axis.start[start_day]))
+        earliest = max(earliest, int(axis.start[start_day]))
+    start = timeline.earliest_gap(option.minutes, earliest)
     if start > option.latest_position:
         return None
     if start_day is not None and axis.day_of(start) != start_day:
@@ -83,7 +102,7 @@ def _options(candidate: Candidate, frozen: tuple[str, int] | None) -> tuple[Opti
 def _best_placement(
     instance: Instance,
     candidate: Candidate,
-    frontier: dict[str, int],
+    timelines: dict[str, LineTimeline],
     material_day: int,
     frozen: tuple[str, int] | None,
 ) -> tuple[tuple, Option, int] | None:
@@ -91,7 +110,7 @@ def _best_placement(
     best = None
     for option in _options(candidate, frozen):
         start_day = frozen[1] if frozen else option.fixed_start_day
-        placed = _place_on_line(instance, option, frontier[option.line_id], material_day, start_day)
+        placed = _place_on_line(timelines[option.line_id], option, material_day, start_day)
         if placed is None:
             continue
         start, end_day = placed
@@ -99,36 +118,82 @@ def _best_placement(
         if best is None or key < best[0]:
             best = (key, option, start)
     if best is None and frozen is not None:
-        return _best_placement(instance, candidate, frontier, material_day, None)
+        return _best_placement(instance, candidate, timelines, material_day, None)
     return best
 
 
-def earliest_due_date_schedule(
-    instance: Instance, frozen: dict[str, tuple[str, int]] | None = None
-) -> tuple[dict[str, Assignment], dict[str, str]]:
-    """Assignments and left-out orders (with reasons) of EDD list scheduling.
+SortKey = Callable[[Candidate], tuple]
 
-    ``frozen`` maps orders of the frozen window to the line and start day they keep
-    (when they still can: otherwise they are planned like any other order).
-    """
-    frozen = frozen or {}
-    frontier = dict.fromkeys(instance.axes, 0)
+
+def by_due_date(candidate: Candidate) -> tuple:
+    return (candidate.due_day, -candidate.priority, candidate.order_id)
+
+
+def by_latest_start(instance: Instance) -> SortKey:
+    """Due date less the days the order's own run takes on its fastest line."""
+
+    def key(candidate: Candidate) -> tuple:
+        minutes = min(o.minutes for o in candidate.options)
+        per_day = max(int(instance.axes[o.line_id].capacity.max()) for o in candidate.options) or 1
+        return (candidate.due_day - minutes / per_day, -candidate.priority, candidate.order_id)
+
+    return key
+
+
+def list_schedule(
+    instance: Instance, frozen: dict[str, tuple[str, int]], sort_key: SortKey
+) -> tuple[dict[str, Assignment], dict[str, str]]:
+    """Place orders one by one in ``sort_key`` order (in-production, then frozen ones first)."""
+
+    def key(candidate: Candidate) -> tuple:
+        pinned = frozen.get(candidate.order_id)
+        group = 0 if candidate.order.status == "in_production" else 1 if pinned else 2
+        return (group, pinned[1] if pinned else 0, *sort_key(candidate))
+
+    timelines = {line_id: LineTimeline(axis) for line_id, axis in instance.axes.items()}
     ledger = MaterialLedger(instance)
     assignments: dict[str, Assignment] = {}
     left_out: dict[str, str] = {}
-    for candidate in edd_order(instance.candidates, frozen):
+    for candidate in sorted(instance.candidates, key=key):
         material_day = ledger.earliest_day(candidate.material_need, candidate.earliest_day)
         if material_day is None:
             left_out[candidate.order_id] = "materials are taken by orders planned earlier"
             continue
-        best = _best_placement(instance, candidate, frontier, material_day, frozen.get(candidate.order_id))
+        best = _best_placement(instance, candidate, timelines, material_day, frozen.get(candidate.order_id))
         if best is None:
             lines = ", ".join(o.line_id for o in candidate.options)
             left_out[candidate.order_id] = f"no room left on line(s) {lines} before the horizon end"
             continue
         _, option, start = best
         assignments[candidate.order_id] = Assignment(candidate.order_id, option.line_id, start)
-        frontier[option.line_id] = start + option.minutes
+        timelines[option.line_id].occupy(start, option.minutes)
         ledger.issue(candidate.material_need, instance.axes[option.line_id].day_of(start))
-    log.debug("EDD placed %d orders, left out %d", len(assignments), len(left_out))
     return assignments, left_out
+
+
+def plan_rank(instance: Instance, assignments: dict[str, Assignment], left_out: dict[str, str]) -> tuple[int, int]:
+    """Unscheduled priority, then weighted days late, of a list schedule."""
+    by_id = {c.order_id: c for c in instance.candidates}
+    unscheduled = sum(by_id[o].priority for o in left_out)
+    lateness = 0
+    for order_id, assignment in assignments.items():
+        candidate = by_id[order_id]
+        minutes = next(o.minutes for o in candidate.options if o.line_id == assignment.line_id)
+        end_day = instance.axes[assignment.line_id].day_of(assignment.start + minutes - 1)
+        lateness += candidate.priority * instance.days_late(candidate, end_day)
+    return unscheduled, lateness
+
+
+def earliest_due_date_schedule(
+    instance: Instance, frozen: dict[str, tuple[str, int]] | None = None
+) -> tuple[dict[str, Assignment], dict[str, str]]:
+    """Assignments and left-out orders (with reasons) of the better list schedule.
+
+    ``frozen`` maps orders of the frozen window to the line and start day they keep
+    (when they still can: otherwise they are planned like any other order).
+    """
+    frozen = frozen or {}
+    plans = [list_schedule(instance, frozen, key) for key in (by_due_date, by_latest_start(instance))]
+    best = min(plans, key=lambda plan: plan_rank(instance, *plan))
+    log.debug("list scheduling placed %d orders, left out %d", len(best[0]), len(best[1]))
+    return best

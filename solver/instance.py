@@ -176,7 +176,9 @@ def _candidate(
             return f"pinned line {order.pinned_line} has no routing for product {order.product_id}"
     if not routings:
         return f"no routing for product {order.product_id}"
-    earliest = max(0, (order.earliest_start - calendar.plan_start).days) if order.earliest_start else 0
+    earliest = 0
+    if order.earliest_start and order.status != "in_production":  # a running order is past its start
+        earliest = max(0, (order.earliest_start - calendar.plan_start).days)
     if earliest >= calendar.horizon:
         return f"earliest start {order.earliest_start} is after the horizon ends ({dataset.plant.horizon_end})"
     need: dict[str, int] = {}

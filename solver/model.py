@@ -96,7 +96,11 @@ class ScheduleModel:
         horizon = self._instance.horizon
         for candidate in self._instance.candidates:
             oid = candidate.order_id
-            end_days = [d for d in range(horizon) if self._instance.delivery_day(candidate, d) >= 0]
+            first_end = min(
+                self._instance.axes[o.line_id].day_of(o.earliest_position + o.minutes - 1) for o in candidate.options
+            )
+            last_start = max(self._instance.axes[o.line_id].day_of(o.latest_position) for o in candidate.options)
+            end_days = [d for d in range(first_end, horizon) if self._instance.delivery_day(candidate, d) >= 0]
             deliveries = [self._instance.delivery_day(candidate, d) for d in end_days] or [0]
             model = self.model
             max_late = max(0, max(deliveries) - candidate.due_day)
@@ -104,7 +108,7 @@ class ScheduleModel:
             order_vars = OrderVars(
                 candidate=candidate,
                 scheduled=model.new_bool_var(f"scheduled[{oid}]"),
-                start_day=model.new_int_var(candidate.earliest_day, horizon - 1, f"start_day[{oid}]"),
+                start_day=model.new_int_var(candidate.earliest_day, last_start, f"start_day[{oid}]"),
                 end_day=model.new_int_var_from_domain(cp_model.Domain.from_values(end_days), f"end_day[{oid}]"),
                 delivery_day=model.new_int_var(min(deliveries), max(deliveries), f"delivery_day[{oid}]"),
                 days_late=model.new_int_var(0, max_late, f"days_late[{oid}]"),
@@ -151,29 +155,38 @@ class ScheduleModel:
 
     def _add_run_day_constraints(self) -> None:
         """An order's production days are the working days its uninterrupted run covers."""
-        for order in self.orders.values():
+        for order_id, order in self.orders.items():
+            # the start day only feeds kitting (where an earlier day is stricter, so a lower
+            # bound is exact enough) unless plan stability compares it with a previous plan
+            exact_start = order_id in self._baseline.line_and_start
+            needs_start = exact_start or bool(order.candidate.material_need)
             for line_id, option_vars in order.options.items():
                 axis = self._instance.axes[line_id]
                 first_minute = [int(v) for v in axis.start[:-1]]
                 last_minute = [int(v) for v in axis.start[1:] - 1]
-                self._day_holds(order.start_day, option_vars.start, first_minute, last_minute, option_vars.present)
+                present = option_vars.present
+                if needs_start:
+                    self._position_from(order.start_day, option_vars.start, first_minute, present)
+                if exact_start:
+                    self._position_until(order.start_day, option_vars.start, last_minute, present)
                 run_end = option_vars.start + option_vars.option.minutes - 1
-                self._day_holds(order.end_day, run_end, first_minute, last_minute, option_vars.present)
+                self._position_from(order.end_day, run_end, first_minute, present)
+                self._position_until(order.end_day, run_end, last_minute, present)
 
-    def _day_holds(
-        self,
-        day: cp_model.IntVar,
-        position: cp_model.LinearExprT,
-        first_minute: list[int],
-        last_minute: list[int],
-        present: cp_model.IntVar,
+    def _position_from(
+        self, day: cp_model.IntVar, position: cp_model.LinearExprT, first_minute: list[int], present: cp_model.IntVar
     ) -> None:
-        # a day without capacity has last < first, so no position can fall on it
+        """``position`` is at or after the first working minute of ``day``."""
         lower = self.model.new_int_var(min(first_minute), max(first_minute), "")
-        upper = self.model.new_int_var(min(last_minute), max(last_minute), "")
         self.model.add_element(day, first_minute, lower)
-        self.model.add_element(day, last_minute, upper)
         self.model.add(position >= lower).only_enforce_if(present)
+
+    def _position_until(
+        self, day: cp_model.IntVar, position: cp_model.LinearExprT, last_minute: list[int], present: cp_model.IntVar
+    ) -> None:
+        """``position`` is at or before the last working minute of ``day`` (none on a day off)."""
+        upper = self.model.new_int_var(min(last_minute), max(last_minute), "")
+        self.model.add_element(day, last_minute, upper)
         self.model.add(position <= upper).only_enforce_if(present)
 
     def _add_earliest_start_constraints(self) -> None:

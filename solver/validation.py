@@ -641,10 +641,16 @@ def _check_pinned_line(context: _Context) -> Iterator[Violation]:
 
 
 def _check_earliest_start(context: _Context) -> Iterator[Violation]:
-    """No order starts before its earliest_start (when given) nor before the plan start."""
+    """No order starts before its earliest_start (when given) nor before the plan start.
+
+    An in-production order is already running: it continues on the plan start whatever
+    its earliest_start said (its start day is checked by the pinned-line rule).
+    """
     plan_start = context.dataset.plant.plan_start
     for entry in context.planned_entries:
         if entry.order is None or entry.start is None:
+            continue
+        if entry.order.status == "in_production":
             continue
         earliest = max(plan_start, entry.order.earliest_start or plan_start)
         if entry.start < earliest:

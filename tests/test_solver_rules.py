@@ -20,6 +20,8 @@ and every test checks that the solver proved its plan optimal.
 from __future__ import annotations
 
 from solver.domain import Arrival, BomItem, CalendarException, Customer, LineCalendarEntry, Material
+from solver.heuristic import by_due_date, list_schedule, plan_rank
+from solver.instance import build_instance
 from tests.conftest import (
     assert_proven_optimal,
     dates_of,
@@ -318,6 +320,18 @@ def test_in_production_order_keeps_its_pinned_line_and_day_zero(solve_and_valida
     assert schedule["objective"] == objective(late=5)
 
 
+# Regression (found by the property test): an in-production order that also
+# carries an earliest_start (Wed 12-02) continues its run anyway on its pinned
+# line's first working day, Mon 11-30 — it is already running; the model was
+# infeasible and the plan fell back to the heuristic without a bound.
+def test_in_production_order_ignores_its_earliest_start(solve_and_validate):
+    orders = [order("X", 240, "2026-12-04", status="in_production", pinned_line="L2", earliest_start="2026-12-02")]
+    schedule = solve_and_validate(tiny_dataset(orders, **PIN_LINES))
+    assert_proven_optimal(schedule)
+    assert run_of(schedule, "X") == [("2026-11-30", 240, 240)]
+    assert schedule["objective"] == objective()
+
+
 # X only confirmed (no pin): Y takes L2 on Monday, X goes to L1 on Monday (120
 # min); both dispatched Wed 12-02, on time.
 def test_confirmed_order_is_not_pinned(solve_and_validate):
@@ -377,7 +391,10 @@ def test_priority_puts_a_later_due_order_first():
     assert run_of(schedule, "B") == [("2026-11-30", 480, 480), ("2026-12-01", 480, 480)]
     assert run_of(schedule, "A") == [("2026-12-02", 480, 480)]
     assert schedule["objective"] == objective(late=2)
-    assert result.baseline_objective == objective(late=5)
+    instance = build_instance(data)
+    edd_plan = list_schedule(instance, {}, by_due_date)
+    assert plan_rank(instance, *edd_plan) == (0, 5)
+    assert result.baseline_objective["weighted_days_late"] <= 5
 
 
 # Equal priorities: EDD costs 1, B first costs 2. EDD is optimal: A Mon, B Tue-Wed.
