@@ -151,7 +151,10 @@ class _Solve:
         return round(elapsed, 4)
 
     def remaining(self) -> float:
-        return self.params.time_limit - (time.monotonic() - self.started)
+        """Seconds the solver may still search: CP-SAT overruns its limit a little when it
+        stops, and the schedule document still has to be built."""
+        reserve = 0.2 + 0.05 * self.params.time_limit
+        return self.params.time_limit - reserve - (time.monotonic() - self.started)
 
     def _schedule(self, assignments, left_out, status, bound) -> dict[str, Any]:
         return build_schedule(
@@ -220,6 +223,7 @@ class _Solve:
         """With levels 1-2 kept, fewest changed orders, then least holding."""
         best_primary = self._primary_value(model, assignments)
         model.model.add(model.primary_objective() <= best_primary)
+        model.add_exact_end_day_constraints()
         model.model.minimize(model.secondary_objective())
         model.add_hint(assignments)
         solver = _solver(self.params, self.remaining())

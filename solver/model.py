@@ -169,9 +169,18 @@ class ScheduleModel:
                     self._position_from(order.start_day, option_vars.start, first_minute, present)
                 if exact_start:
                     self._position_until(order.start_day, option_vars.start, last_minute, present)
+                # end_day >= the run's true last day: exact for lateness, which pushes it down;
+                # holding pushes it up, so the other side is added with that objective
                 run_end = option_vars.start + option_vars.option.minutes - 1
-                self._position_from(order.end_day, run_end, first_minute, present)
                 self._position_until(order.end_day, run_end, last_minute, present)
+
+    def add_exact_end_day_constraints(self) -> None:
+        """An order's last production day is exactly the day its run's last minute falls on."""
+        for order in self.orders.values():
+            for line_id, option_vars in order.options.items():
+                first_minute = [int(v) for v in self._instance.axes[line_id].start[:-1]]
+                run_end = option_vars.start + option_vars.option.minutes - 1
+                self._position_from(order.end_day, run_end, first_minute, option_vars.present)
 
     def _position_from(
         self, day: cp_model.IntVar, position: cp_model.LinearExprT, first_minute: list[int], present: cp_model.IntVar
