@@ -108,6 +108,11 @@ def _solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict |
     return result
 
 
+def _stage_summary(stages: dict[str, str]) -> str:
+    names = {"unscheduled_and_lateness": "levels 1-2", "stability_and_holding": "levels 3-4"}
+    return ", ".join(f"{names.get(k, k)} {v}" for k, v in stages.items()) or "-"
+
+
 def _print_summary(result: engine.SolveResult, violations: list) -> None:
     schedule = result.schedule
     kpis = schedule["kpis"]
@@ -119,6 +124,7 @@ def _print_summary(result: engine.SolveResult, violations: list) -> None:
     bound = result.bound
     rows = [
         ("status", result.status),
+        ("proof per stage", _stage_summary(schedule.get("solver", {}).get("stages", {}))),
         ("orders planned", kpis["orders_planned"]),
         ("orders late", kpis["orders_late"]),
         ("orders unscheduled", kpis["orders_unscheduled"]),

@@ -128,6 +128,7 @@ class _Solve:
         self.started = time.monotonic()
         self.params, self.previous, self.report, self.stop = params, previous, report, stop
         self.timings: dict[str, float] = {}
+        self.stages: dict[str, str] = {}  # CP-SAT status per lexicographic stage
         self.instance = build_instance(dataset)
         self.warnings = list(self.instance.warnings)
         self.timings["prepare"] = self._lap()
@@ -217,6 +218,7 @@ class _Solve:
             return None
         bound = self._bound(model, solver, status)
         self._report_bound(model, bound, reporter.solutions)
+        self.stages["unscheduled_and_lateness"] = solver.status_name(status)
         return model.assignments(solver), solver.status_name(status), bound
 
     def _second_stage(self, model: ScheduleModel, assignments, first_status: str):
@@ -230,6 +232,7 @@ class _Solve:
         reporter = _Reporter(model, "stability and holding", self.started, self.report, self.stop)
         status = solver.solve(model.model, reporter)
         self.timings["stage2"] = self._lap()
+        self.stages["stability_and_holding"] = solver.status_name(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return assignments, "FEASIBLE"
         both_optimal = first_status == "OPTIMAL" and status == cp_model.OPTIMAL
@@ -282,6 +285,12 @@ class _Solve:
         schedule["warnings"] = list(dict.fromkeys(self.warnings))
         self.timings["total"] = schedule["solve_seconds"]
         schedule["timings"] = self.timings
+        schedule["solver"] = {
+            "stages": self.stages,
+            "time_limit": self.params.time_limit,
+            "workers": self.params.workers,
+            "seed": self.params.seed,
+        }
         return SolveResult(
             schedule=schedule,
             status=schedule["status"],
