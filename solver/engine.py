@@ -125,7 +125,7 @@ class _Solve:
     """One solve, stage by stage; keeps the best plan found so far."""
 
     def __init__(self, dataset: Dataset, params: SolveParams, previous: dict | None, report, stop):
-        self.started = time.monotonic()
+        self.started = self._last_lap = time.monotonic()
         self.params, self.previous, self.report, self.stop = params, previous, report, stop
         self.timings: dict[str, float] = {}
         self.stages: dict[str, str] = {}  # CP-SAT status per lexicographic stage
@@ -146,9 +146,9 @@ class _Solve:
         return kept is not None and kept.line_id == line_id and self.instance.axes[line_id].day_of(kept.start) == day
 
     def _lap(self) -> float:
+        """Seconds since the previous lap (or the start)."""
         now = time.monotonic()
-        elapsed = now - getattr(self, "_last", self.started)
-        self._last = now
+        elapsed, self._last_lap = now - self._last_lap, now
         return round(elapsed, 4)
 
     def remaining(self) -> float:
@@ -171,10 +171,10 @@ class _Solve:
 
     def run(self) -> SolveResult:
         if not self.instance.candidates:
-            return self._result(self._schedule({}, {}, "OPTIMAL", self._trivial_bound({})))
+            return self._result(self._schedule({}, {}, "OPTIMAL", self._trivial_bound()))
         model = self._build_model(enforce_frozen=True)
         first = self._first_stage(model)
-        if first is None and self.baseline.frozen_until_day >= 0:
+        if first is None and self.stages["unscheduled_and_lateness"] == "INFEASIBLE":
             self.warnings.append("the frozen window could not be kept (orders or capacity changed); replanned freely")
             model = self._build_model(enforce_frozen=False)
             first = self._first_stage(model)
@@ -182,10 +182,12 @@ class _Solve:
             self.warnings.append("the solver found no plan in its time; the earliest-due-date plan is returned")
             if not self.edd_keeps_frozen:
                 self.warnings.append("the earliest-due-date plan could not keep every order of the frozen window")
-            self.edd_schedule["bound"] = self._trivial_bound({})
+            self.edd_schedule["bound"] = self._fallback_bound()
             return self._result(self.edd_schedule)
         assignments, status, bound = first
-        if self.remaining() > 0.05 and (self.previous or any(o.max_holding_days for o in model.orders.values())):
+        stopped = self.stop is not None and self.stop.is_set()
+        worth_it = self.previous or any(o.max_holding_days for o in model.orders.values())
+        if self.remaining() > 0.05 and worth_it and not stopped:
             assignments, status = self._second_stage(model, assignments, status)
         solved = self._schedule(assignments, _left_out_reasons(self.instance, assignments), status, bound)
         edd_better = _rank(self.edd_schedule["objective"]) < _rank(solved["objective"])
@@ -208,6 +210,7 @@ class _Solve:
         reporter = _Reporter(model, "unscheduled and lateness", self.started, self.report, self.stop)
         status = solver.solve(model.model, reporter)
         self.timings["stage1"] = self._lap()
+        self.stages["unscheduled_and_lateness"] = solver.status_name(status)
         log.info(
             "stage 1: %s, objective %s, bound %s",
             solver.status_name(status),
@@ -218,7 +221,6 @@ class _Solve:
             return None
         bound = self._bound(model, solver, status)
         self._report_bound(model, bound, reporter.solutions)
-        self.stages["unscheduled_and_lateness"] = solver.status_name(status)
         return model.assignments(solver), solver.status_name(status), bound
 
     def _second_stage(self, model: ScheduleModel, assignments, first_status: str):
@@ -259,10 +261,18 @@ class _Solve:
             max(0, best_bound - weight * found_unscheduled) if unscheduled_bound >= found_unscheduled else 0
         )
         if found_unscheduled == 0:
-            lateness_bound = max(lateness_bound, self._trivial_bound({})["weighted_days_late"])
+            lateness_bound = max(lateness_bound, self._trivial_bound()["weighted_days_late"])
         return {"unscheduled_priority": unscheduled_bound + fixed, "weighted_days_late": lateness_bound}
 
-    def _trivial_bound(self, _: dict) -> dict[str, int]:
+    def _fallback_bound(self) -> dict[str, int]:
+        """Without the solver: the trivial bound, whose lateness part holds only when the
+        heuristic placed every order some plan could place (so none is left out at optimum)."""
+        bound = self._trivial_bound()
+        if self.edd_schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
+            bound["weighted_days_late"] = 0
+        return bound
+
+    def _trivial_bound(self) -> dict[str, int]:
         """Each order alone on an empty plant: the lateness no plan can avoid."""
         fixed = sum(self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable)
         lateness = 0
