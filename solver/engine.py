@@ -21,11 +21,13 @@ from ortools.sat.python import cp_model
 from solver.domain import Dataset
 from solver.heuristic import earliest_due_date_schedule
 from solver.instance import Instance, build_instance
+from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
 from solver.model import Baseline, ScheduleModel
 from solver.solution import Assignment, build_schedule
 
 log = logging.getLogger(__name__)
 
+EXACT_MAX_ORDERS = 200  # beyond this many orders to place, one model is slower than neighbourhoods
 FIRST_STAGE_SHARE = 0.75  # of the time left, for unscheduled + lateness; the rest for stability + holding
 
 
@@ -38,6 +40,9 @@ class SolveParams:
     seed: int = 0
     frozen_days: int | None = None  # None: the plant's frozen_days
     log_search: bool = False
+    method: str = "auto"  # "exact" (one CP-SAT model), "lns" (neighbourhoods), "auto" by size
+    lns_rounds: int | None = None  # a fixed number of LNS rounds instead of the clock (reproducible)
+    deterministic_time: float | None = None  # CP-SAT work limit per LNS sub-solve (reproducible)
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,8 @@ class _Solve:
         self.frozen = {c.order_id: f for c in self.instance.candidates if (f := self.baseline.frozen(c.order_id))}
         edd, edd_left_out = earliest_due_date_schedule(self.instance, self.frozen)
         self.timings["heuristic"] = self._lap()
-        self.edd = edd
+        self.timings["first_plan"] = round(time.monotonic() - self.started, 4)
+        self.edd, self.edd_left_out = edd, edd_left_out
         self.edd_schedule = self._schedule(edd, edd_left_out, "FEASIBLE", {})
         self.edd_keeps_frozen = all(self._keeps(edd, oid, line, day) for oid, (line, day) in self.frozen.items())
 
@@ -172,6 +178,56 @@ class _Solve:
     def run(self) -> SolveResult:
         if not self.instance.candidates:
             return self._result(self._schedule({}, {}, "OPTIMAL", self._trivial_bound()))
+        if self._use_lns():
+            return self._run_lns()
+        return self._run_exact()
+
+    def _use_lns(self) -> bool:
+        if self.params.method in ("exact", "lns"):
+            return self.params.method == "lns"
+        return len(self.instance.candidates) > EXACT_MAX_ORDERS or self.params.lns_rounds is not None
+
+    def _run_lns(self) -> SolveResult:
+        """List schedule, then neighbourhoods re-solved with CP-SAT until the time is up."""
+        state = PlanState(self.instance, self.baseline, self.edd)
+        locked = set(self.frozen) | {c.order_id for c in self.instance.candidates if c.order.status == "in_production"}
+        settings = LnsSettings(
+            time_limit=self.params.time_limit,
+            seed=self.params.seed,
+            workers=self.params.workers,
+            rounds=self.params.lns_rounds,
+            deterministic_time=self.params.deterministic_time,
+        )
+        search = LargeNeighbourhoodSearch(state, settings, locked)
+        deadline = self.started + self.params.time_limit - (0.2 + 0.05 * self.params.time_limit)
+        search.run(deadline, self._lns_progress(search), self.stop)
+        self.timings["lns"] = self._lap()
+        self.stages["lns"] = f"{search.stats.rounds} rounds, {search.stats.improvements} improvements"
+        assignments = state.assignments()
+        left_out = {**self.edd_left_out, **_left_out_reasons(self.instance, assignments)}
+        left_out = {o: r for o, r in left_out.items() if o not in assignments}
+        schedule = self._schedule(assignments, left_out, "FEASIBLE", {})
+        schedule["bound"] = self._lns_bound(schedule)
+        return self._result(schedule)
+
+    def _lns_progress(self, search: LargeNeighbourhoodSearch) -> Callable[[tuple], None]:
+        def report(cost: tuple) -> None:
+            if self.report:
+                objective = {"unscheduled_priority": cost[0], "weighted_days_late": cost[1]}
+                elapsed = time.monotonic() - self.started
+                self.report(Progress(elapsed, "neighbourhood search", search.stats.improvements, objective))
+
+        return report
+
+    def _lns_bound(self, schedule: dict[str, Any]) -> dict[str, int]:
+        """The trivial bound; its lateness part only holds when every placeable order is planned."""
+        bound = self._trivial_bound()
+        if schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
+            bound["weighted_days_late"] = 0
+        return bound
+
+    def _run_exact(self) -> SolveResult:
+        """One CP-SAT model, two lexicographic stages; never worse than the list schedule."""
         model = self._build_model(enforce_frozen=True)
         first = self._first_stage(model)
         if first is None and self.stages["unscheduled_and_lateness"] == "INFEASIBLE":

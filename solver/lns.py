@@ -1,0 +1,539 @@
+"""Large-neighbourhood search around CP-SAT for plants too big for one model.
+
+Start from the list schedule; then, again and again, free a few orders (a
+*neighbourhood* chosen from the plan's structure), confine them to a window
+of days around where they are and where they should be, and let CP-SAT
+re-place them in the capacity and material the rest of the plan leaves. A
+sub-plan is kept only when it improves the lexicographic objective
+(unscheduled priority, weighted days late, changed orders, holding). The
+neighbourhood size adapts: larger after quick proofs, smaller after timeouts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.instance import Candidate, Instance, Option
+from solver.model import Baseline
+from solver.solution import Assignment
+
+log = logging.getLogger(__name__)
+
+Cost = tuple[int, int, int, int]  # unscheduled priority, weighted days late, changed, holding
+
+
+def add_costs(*costs: Cost) -> Cost:
+    return tuple(sum(parts) for parts in zip(*costs, strict=True)) if costs else (0, 0, 0, 0)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Run:
+    order_id: str
+    line_id: str
+    start: int  # first working minute on the line's axis
+    end: int  # one past the last
+    start_day: int
+    end_day: int
+
+
+class PlanState:
+    """A complete plan that can be changed order by order, with its costs kept current."""
+
+    def __init__(self, instance: Instance, baseline: Baseline, assignments: dict[str, Assignment]):
+        self.instance = instance
+        self.baseline = baseline
+        self.candidates = {c.order_id: c for c in instance.candidates}
+        self.runs: dict[str, Run] = {}
+        self.line_starts: dict[str, list[tuple[int, str]]] = {line_id: [] for line_id in instance.axes}
+        self.issued = {m: np.zeros(instance.horizon, dtype=np.int64) for m in instance.material_available}
+        for order_id, assignment in assignments.items():
+            self.place(order_id, assignment.line_id, assignment.start)
+
+    # -- changes --------------------------------------------------------------
+
+    def option(self, order_id: str, line_id: str) -> Option:
+        return next(o for o in self.candidates[order_id].options if o.line_id == line_id)
+
+    def place(self, order_id: str, line_id: str, start: int) -> None:
+        axis = self.instance.axes[line_id]
+        minutes = self.option(order_id, line_id).minutes
+        run = Run(order_id, line_id, start, start + minutes, axis.day_of(start), axis.day_of(start + minutes - 1))
+        self.runs[order_id] = run
+        bisect.insort(self.line_starts[line_id], (start, order_id))
+        for material_id, quantity in self.candidates[order_id].material_need.items():
+            self.issued[material_id][run.start_day] += quantity
+
+    def remove(self, order_id: str) -> None:
+        run = self.runs.pop(order_id, None)
+        if run is None:
+            return
+        starts = self.line_starts[run.line_id]
+        del starts[bisect.bisect_left(starts, (run.start, order_id))]
+        for material_id, quantity in self.candidates[order_id].material_need.items():
+            self.issued[material_id][run.start_day] -= quantity
+
+    # -- costs ------------------------------------------------------------------
+
+    def cost(self, order_id: str) -> Cost:
+        candidate = self.candidates[order_id]
+        previous = self.baseline.line_and_start.get(order_id)
+        run = self.runs.get(order_id)
+        if run is None:
+            return (candidate.priority, 0, int(previous is not None), 0)
+        changed = previous is not None and previous != (run.line_id, run.start_day)
+        return (
+            0,
+            candidate.priority * self.instance.days_late(candidate, run.end_day),
+            int(changed),
+            self.instance.holding_days(candidate, run.end_day),
+        )
+
+    def total(self) -> Cost:
+        return add_costs(*(self.cost(o) for o in self.candidates))
+
+    def assignments(self) -> dict[str, Assignment]:
+        return {o: Assignment(o, r.line_id, r.start) for o, r in self.runs.items()}
+
+    # -- look-ups for neighbourhoods ---------------------------------------------
+
+    def runs_between(self, line_id: str, first: int, last: int) -> list[str]:
+        """Orders whose run on ``line_id`` overlaps positions ``[first, last]``."""
+        starts = self.line_starts[line_id]
+        index = max(0, bisect.bisect_right(starts, (first, "")) - 1)
+        found = []
+        while index < len(starts) and starts[index][0] <= last:
+            order_id = starts[index][1]
+            if self.runs[order_id].end > first:
+                found.append(order_id)
+            index += 1
+        return found
+
+    def material_left(self, material_id: str, without: set[str]) -> np.ndarray:
+        """Scaled material available up to each day, less what the other orders' kits took."""
+        issued = self.issued[material_id].copy()
+        for order_id in without:
+            run = self.runs.get(order_id)
+            if run is not None:
+                issued[run.start_day] -= self.candidates[order_id].material_need.get(material_id, 0)
+        return self.instance.material_available[material_id] - np.cumsum(issued)
+
+    def on_time_end_day(self, candidate: Candidate) -> int:
+        """The last production day from which the order still delivers on time (-1 if none)."""
+        deliveries = self.instance.calendar.dispatch_by_end_day + candidate.transit_days
+        on_time = np.flatnonzero((deliveries <= candidate.due_day) & (self.instance.calendar.dispatch_by_end_day >= 0))
+        return int(on_time[-1]) if len(on_time) else -1
+
+
+@dataclass
+class Neighbourhood:
+    """Orders to re-place and the days they may move within."""
+
+    kind: str
+    freed: set[str]
+    first_day: int
+    last_day: int
+    polish: bool = False  # re-solve for stability and holding, lateness kept
+
+
+class SubModel:
+    """The freed orders, confined to their windows, around the fixed rest of the plan."""
+
+    def __init__(self, state: PlanState, hood: Neighbourhood, polish: bool = False):
+        self.state, self.hood, self.polish = state, hood, polish
+        self.model = cp_model.CpModel()
+        self.present: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.starts: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.start_ranges: dict[tuple[str, str], tuple[int, int]] = {}  # allowed run positions
+        self.start_days: dict[str, cp_model.IntVar] = {}
+        self.end_days: dict[str, cp_model.IntVar] = {}
+        self.scheduled: dict[str, cp_model.IntVar] = {}
+        self.cost_terms: dict[str, list[cp_model.LinearExprT]] = {"u": [], "l": [], "c": [], "h": []}
+        self.bounds = {"l": 0, "h": 0}
+        self.intervals: dict[str, list[cp_model.IntervalVar]] = {}
+        self.windows: dict[str, tuple[int, int]] = {}
+        for order_id in sorted(hood.freed):
+            self._add_order(order_id)
+        self._add_fixed_runs()
+        for intervals in self.intervals.values():
+            self.model.add_no_overlap(intervals)
+        self._add_materials()
+        self._add_objective()
+
+    def _window(self, order_id: str) -> tuple[int, int]:
+        run = self.state.runs.get(order_id)
+        first, last = self.hood.first_day, self.hood.last_day
+        if run is not None:
+            first, last = min(first, run.start_day), max(last, run.end_day)
+        return first, last
+
+    def _add_order(self, order_id: str) -> None:
+        state, model = self.state, self.model
+        candidate = state.candidates[order_id]
+        first, last = self._window(order_id)
+        self.windows[order_id] = (first, last)
+        present_vars = []
+        end_day = model.new_int_var(first, last, f"end_day[{order_id}]")
+        start_day = model.new_int_var(min(max(first, candidate.earliest_day), last), last, f"start_day[{order_id}]")
+        self.start_days[order_id], self.end_days[order_id] = start_day, end_day
+        for option in candidate.options:
+            axis = state.instance.axes[option.line_id]
+            low = max(option.earliest_position, int(axis.start[first]))
+            high = min(option.latest_position, int(axis.start[last + 1]) - option.minutes)
+            if high < low:
+                continue
+            key = (order_id, option.line_id)
+            present = model.new_bool_var(f"present[{order_id},{option.line_id}]")
+            start = model.new_int_var(low, high, f"start[{order_id},{option.line_id}]")
+            self.present[key], self.starts[key] = present, start
+            self.start_ranges[key] = (low, high + option.minutes)
+            present_vars.append(present)
+            interval = model.new_optional_fixed_size_interval_var(start, option.minutes, present, "")
+            self.intervals.setdefault(option.line_id, []).append(interval)
+            run_end = start + option.minutes - 1
+            first_minute = [int(v) for v in axis.start[:-1]]
+            last_minute = [int(v) for v in axis.start[1:] - 1]
+            self._day_of(end_day, run_end, first_minute, last_minute, present)
+            if candidate.material_need:
+                self._day_of(start_day, start, first_minute, last_minute, present)
+        scheduled = model.new_bool_var(f"scheduled[{order_id}]")
+        self.scheduled[order_id] = scheduled
+        model.add(sum(present_vars) == scheduled)
+        self._add_order_costs(order_id, candidate, scheduled, end_day, start_day)
+
+    def _day_of(self, day, position, first_minute: list[int], last_minute: list[int], present) -> None:
+        lower = self.model.new_int_var(min(first_minute), max(first_minute), "")
+        upper = self.model.new_int_var(min(last_minute), max(last_minute), "")
+        self.model.add_element(day, first_minute, lower)
+        self.model.add_element(day, last_minute, upper)
+        self.model.add(position >= lower).only_enforce_if(present)
+        self.model.add(position <= upper).only_enforce_if(present)
+
+    def _add_order_costs(self, order_id: str, candidate: Candidate, scheduled, end_day, start_day) -> None:
+        instance, model = self.state.instance, self.model
+        first, last = self.windows[order_id]
+        deliveries = [max(0, instance.delivery_day(candidate, d)) for d in range(instance.horizon)]
+        window = deliveries[first : last + 1]
+        delivery = model.new_int_var(min(window), max(window), "")
+        model.add_element(end_day, deliveries, delivery)
+        max_late = max(0, max(window) - candidate.due_day)
+        max_hold = max(0, candidate.due_day - min(window) - 7)
+        late = model.new_int_var(0, max_late, f"late[{order_id}]")
+        hold = model.new_int_var(0, max_hold, f"hold[{order_id}]")
+        model.add(late >= delivery - candidate.due_day).only_enforce_if(scheduled)
+        model.add(hold >= candidate.due_day - delivery - 7).only_enforce_if(scheduled)
+        self.cost_terms["u"].append(candidate.priority * (1 - scheduled))
+        self.cost_terms["l"].append(candidate.priority * late)
+        self.cost_terms["h"].append(hold)
+        self.bounds["l"] += candidate.priority * max_late
+        self.bounds["h"] += max_hold
+        previous = self.state.baseline.line_and_start.get(order_id)
+        if previous is not None:
+            self.cost_terms["c"].append(self._changed(order_id, previous, start_day))
+
+    def _changed(self, order_id: str, previous: tuple[str, int], start_day) -> cp_model.LinearExprT:
+        present = self.present.get((order_id, previous[0]))
+        first, last = self.windows[order_id]
+        if present is None or not first <= previous[1] <= last:
+            return 1
+        same = self.model.new_bool_var(f"same[{order_id}]")
+        self.model.add_implication(same, present)
+        # the start day is only pinned from below for kitting; pin it exactly when compared
+        axis = self.state.instance.axes[previous[0]]
+        start = self.starts[(order_id, previous[0])]
+        self.model.add(start >= int(axis.start[previous[1]])).only_enforce_if(same)
+        self.model.add(start < int(axis.start[previous[1] + 1])).only_enforce_if(same)
+        return 1 - same
+
+    def _add_fixed_runs(self) -> None:
+        """Runs of the orders that stay put, where the freed ones might go."""
+        for line_id, intervals in self.intervals.items():
+            ranges = [r for k, r in self.start_ranges.items() if k[1] == line_id]
+            low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+            for order_id in self.state.runs_between(line_id, low, high):
+                if order_id not in self.hood.freed:
+                    run = self.state.runs[order_id]
+                    intervals.append(self.model.new_fixed_size_interval_var(run.start, run.end - run.start, ""))
+
+    def _add_materials(self) -> None:
+        """Kitting: the freed orders' kits within what the fixed orders left, day by day."""
+        users: dict[str, list[tuple[str, int]]] = {}
+        for order_id in self.hood.freed:
+            for material_id, quantity in self.state.candidates[order_id].material_need.items():
+                users.setdefault(material_id, []).append((order_id, quantity))
+        for material_id, consumers in users.items():
+            left = self.state.material_left(material_id, self.hood.freed)
+            changes = np.diff(left, prepend=0)
+            days = np.flatnonzero(changes)
+            times: list[cp_model.LinearExprT] = [int(d) for d in days]
+            levels = [int(changes[d]) for d in days]
+            actives: list = [True] * len(days)
+            for order_id, quantity in consumers:
+                times.append(self.start_days[order_id])
+                levels.append(-quantity)
+                actives.append(self.scheduled[order_id])
+            ceiling = int(sum(v for v in levels if v > 0))
+            self.model.add_reservoir_constraint_with_active(times, levels, actives, 0, max(ceiling, 0))
+
+    def _add_objective(self) -> None:
+        """Levels 1-2 (unscheduled, lateness); or, when polishing, levels 3-4 with 1-2 kept."""
+        terms = self.cost_terms
+        lateness_weight = self.bounds["l"] + 1
+        primary = lateness_weight * sum(terms["u"]) + sum(terms["l"])
+        if not self.polish:
+            self.model.minimize(primary)
+            return
+        unscheduled, lateness, _, _ = add_costs(*(self.state.cost(o) for o in self.hood.freed))
+        self.model.add(primary <= lateness_weight * unscheduled + lateness)
+        holding_weight = self.bounds["h"] + 1
+        self.model.minimize(holding_weight * sum(terms["c"]) + sum(terms["h"]))
+
+    def hint(self) -> None:
+        """The current plan of the freed orders, every decision and its days."""
+        for order_id, scheduled in self.scheduled.items():
+            run = self.state.runs.get(order_id)
+            self.model.add_hint(scheduled, run is not None)
+            if run is not None:
+                self.model.add_hint(self.end_days[order_id], run.end_day)
+                self.model.add_hint(self.start_days[order_id], run.start_day)
+        for (order_id, line_id), present in self.present.items():
+            run = self.state.runs.get(order_id)
+            chosen = run is not None and run.line_id == line_id
+            self.model.add_hint(present, chosen)
+            if chosen:
+                self.model.add_hint(self.starts[(order_id, line_id)], run.start)
+
+    def solution(self, solver: cp_model.CpSolver) -> dict[str, tuple[str, int] | None]:
+        placed: dict[str, tuple[str, int] | None] = dict.fromkeys(self.hood.freed)
+        for (order_id, line_id), present in self.present.items():
+            if solver.boolean_value(present):
+                placed[order_id] = (line_id, int(solver.value(self.starts[(order_id, line_id)])))
+        return placed
+
+
+@dataclass
+class LnsSettings:
+    """How the search runs; ``rounds`` makes it reproducible instead of the wall clock."""
+
+    time_limit: float
+    seed: int = 0
+    workers: int = 1
+    rounds: int | None = None
+    sub_time: float = 0.4
+    deterministic_time: float | None = None  # per sub-solve, for reproducible runs
+    initial_size: int = 20
+
+
+@dataclass
+class LnsStats:
+    rounds: int = 0
+    improvements: int = 0
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [tried, improved]
+
+
+class LargeNeighbourhoodSearch:
+    """Improve a plan by re-solving neighbourhoods with CP-SAT until time or rounds run out."""
+
+    def __init__(self, state: PlanState, settings: LnsSettings, locked: set[str]):
+        self.state, self.settings = state, settings
+        self.locked = locked  # in-production and frozen orders never move
+        self.random = random.Random(settings.seed)
+        self.size = settings.initial_size
+        self.stats = LnsStats()
+        self.best = state.total()
+        self._sharing_lines = self._lines_sharing_products()
+        self._late: dict[str, int] | None = None  # weighted days late per late order, until the plan changes
+        self._kinds: list[tuple[str, Callable[[], Neighbourhood | None]]] = [
+            ("late_order", self._late_order),
+            ("insert_unscheduled", self._insert_unscheduled),
+            ("day_window", self._day_window),
+            ("one_line", self._one_line),
+            ("shared_material", self._shared_material),
+        ]
+
+    def run(self, deadline: float, on_improvement: Callable[[Cost], None] | None = None, stop=None) -> Cost:
+        while self._go_on(deadline, stop):
+            self.stats.rounds += 1
+            hood = self._pick()
+            if hood is None or not hood.freed:
+                continue
+            improved = self._solve(hood, deadline)
+            tried = self.stats.by_kind.setdefault(hood.kind, [0, 0])
+            tried[0] += 1
+            if improved:
+                tried[1] += 1
+                self.stats.improvements += 1
+                if on_improvement:
+                    on_improvement(self.best)
+        return self.best
+
+    def _go_on(self, deadline: float, stop) -> bool:
+        if stop is not None and stop.is_set():
+            return False
+        if self.settings.rounds is not None:
+            return self.stats.rounds < self.settings.rounds
+        return time.monotonic() < deadline - 0.05
+
+    def late_orders(self) -> dict[str, int]:
+        """Movable late orders with their weighted days late."""
+        if self._late is None:
+            costs = ((o, self.state.cost(o)[1]) for o in self.state.runs if o not in self.locked)
+            self._late = {o: c for o, c in costs if c > 0}
+        return self._late
+
+    def _pick(self) -> Neighbourhood | None:
+        late = bool(self.late_orders())
+        unscheduled = len(self.state.runs) < len(self.state.candidates)
+        weights = [6 if late else 0, 4 if unscheduled else 0, 1, 1, 2 if late else 0]
+        if not any(weights):
+            weights = [0, 0, 1, 1, 0]
+        kind, build = self.random.choices(self._kinds, weights=weights)[0]
+        hood = build()
+        if hood is not None:
+            hood.kind = kind
+            hood.freed -= self.locked
+            # levels 3-4 get a share of the rounds, all of them once nothing is late
+            hood.polish = self.random.random() < (0.2 if late or unscheduled else 1.0)
+        return hood
+
+    # -- solving a neighbourhood -------------------------------------------------
+
+    def _solve(self, hood: Neighbourhood, deadline: float) -> bool:
+        state = self.state
+        before = add_costs(*(state.cost(o) for o in hood.freed))
+        sub = SubModel(state, hood, polish=hood.polish)
+        sub.hint()
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.num_workers = self.settings.workers
+        params.random_seed = self.settings.seed + self.stats.rounds
+        params.cp_model_probing_level = 0
+        params.symmetry_level = 0
+        params.max_presolve_iterations = 1
+        if self.settings.deterministic_time is not None:
+            params.max_deterministic_time = self.settings.deterministic_time
+            params.max_time_in_seconds = 3600.0
+        else:
+            params.max_time_in_seconds = max(0.01, min(self.settings.sub_time, deadline - time.monotonic() - 0.05))
+        status = solver.solve(sub.model)
+        self._adapt(status, solver.wall_time)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False
+        placed = sub.solution(solver)
+        previous = {o: state.runs.get(o) for o in hood.freed}
+        for order_id in hood.freed:
+            state.remove(order_id)
+        for order_id, where in placed.items():
+            if where is not None:
+                state.place(order_id, *where)
+        after = add_costs(*(state.cost(o) for o in hood.freed))
+        if after < before:
+            self.best = state.total()
+            self._late = None
+            return True
+        for order_id in hood.freed:  # not better: put the plan back as it was
+            state.remove(order_id)
+            run = previous[order_id]
+            if run is not None:
+                state.place(order_id, run.line_id, run.start)
+        return False
+
+    def _adapt(self, status: int, seconds: float) -> None:
+        if status == cp_model.OPTIMAL and seconds < 0.5 * self.settings.sub_time:
+            self.size = min(80, int(self.size * 1.15) + 1)
+        elif status != cp_model.OPTIMAL:
+            self.size = max(6, int(self.size * 0.85))
+
+    # -- neighbourhoods -------------------------------------------------------------
+
+    def _around(self, line_ids: list[str], first_day: int, last_day: int, must: set[str]) -> set[str]:
+        """Up to ``size`` orders on ``line_ids`` running in the day window, ``must`` included."""
+        found: list[str] = []
+        for line_id in line_ids:
+            axis = self.state.instance.axes[line_id]
+            low, high = int(axis.start[first_day]), int(axis.start[last_day + 1]) - 1
+            found += self.state.runs_between(line_id, low, high)
+        found = [o for o in dict.fromkeys(found) if o not in must and o not in self.locked]
+        self.random.shuffle(found)
+        return set(must) | set(found[: max(0, self.size - len(must))])
+
+    def _clip(self, first: int, last: int) -> tuple[int, int]:
+        horizon = self.state.instance.horizon
+        return max(0, first), min(horizon - 1, last)
+
+    def _late_order(self) -> Neighbourhood | None:
+        """A late order, with what runs on its lines between its on-time day and its current end."""
+        late = self.late_orders()
+        if not late:
+            return None
+        order_id = self.random.choices(list(late), weights=list(late.values()))[0]
+        candidate, run = self.state.candidates[order_id], self.state.runs[order_id]
+        on_time = self.state.on_time_end_day(candidate)
+        span = run.end_day - run.start_day + 1
+        first, last = self._clip(
+            min(on_time, run.start_day) - span - self.random.randint(0, 5), run.end_day + self.random.randint(1, 10)
+        )
+        lines = [o.line_id for o in candidate.options]
+        return Neighbourhood("", self._around(lines, first, last, {order_id}), first, last)
+
+    def _insert_unscheduled(self) -> Neighbourhood | None:
+        """An unscheduled order, with what runs on its lines around where it would be due."""
+        left = [o for o in self.state.candidates if o not in self.state.runs and o not in self.locked]
+        if not left:
+            return None
+        order_id = self.random.choices(left, weights=[self.state.candidates[o].priority for o in left])[0]
+        candidate = self.state.candidates[order_id]
+        on_time = max(candidate.earliest_day, self.state.on_time_end_day(candidate))
+        width = self.random.randint(5, 20)
+        first = max(candidate.earliest_day, on_time - width)
+        first, last = self._clip(first, max(first, on_time) + width)
+        lines = [o.line_id for o in candidate.options]
+        return Neighbourhood("", self._around(lines, first, last, {order_id}), first, last)
+
+    def _day_window(self) -> Neighbourhood | None:
+        """A few days across the lines that share products with a random line."""
+        line_id = self.random.choice(list(self.state.instance.axes))
+        lines = sorted(self._sharing_lines[line_id])
+        first = self.random.randrange(self.state.instance.horizon)
+        first, last = self._clip(first, first + self.random.randint(3, 10))
+        return Neighbourhood("", self._around(lines, first, last, set()), first, last)
+
+    def _one_line(self) -> Neighbourhood | None:
+        """One line over a window of days."""
+        line_id = self.random.choice(list(self.state.instance.axes))
+        first = self.random.randrange(self.state.instance.horizon)
+        first, last = self._clip(first, first + self.random.randint(5, 20))
+        return Neighbourhood("", self._around([line_id], first, last, set()), first, last)
+
+    def _shared_material(self) -> Neighbourhood | None:
+        """A late order and the orders whose kits take the same material around it."""
+        late = [o for o in self.late_orders() if self.state.candidates[o].material_need]
+        if not late:
+            return None
+        order_id = self.random.choice(late)
+        run = self.state.runs[order_id]
+        materials = set(self.state.candidates[order_id].material_need)
+        first, last = self._clip(run.start_day - 15, run.end_day + 5)
+        sharing = [
+            o
+            for o, r in self.state.runs.items()
+            if first <= r.start_day <= last and materials & set(self.state.candidates[o].material_need)
+        ]
+        sharing = [o for o in sharing if o != order_id and o not in self.locked]
+        self.random.shuffle(sharing)
+        return Neighbourhood("", {order_id, *sharing[: self.size - 1]}, first, last)
+
+    def _lines_sharing_products(self) -> dict[str, set[str]]:
+        sharing = {line_id: {line_id} for line_id in self.state.instance.axes}
+        for candidate in self.state.candidates.values():
+            option_lines = {o.line_id for o in candidate.options}
+            for line_id in option_lines:
+                sharing[line_id] |= option_lines
+        return sharing
