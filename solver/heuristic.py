@@ -55,8 +55,11 @@ class LineTimeline:
         self._starts: list[int] = []
         self._ends: list[int] = []
 
-    def earliest_gap(self, minutes: int, from_position: int) -> int:
-        """First position at or after ``from_position`` where ``minutes`` fit without overlap."""
+    def earliest_gap(self, minutes: int, from_position: int, append_only: bool = False) -> int:
+        """First position at or after ``from_position`` where ``minutes`` fit without overlap
+        (after the last run when ``append_only``, as classic dispatching does)."""
+        if append_only:
+            return max([from_position, *self._ends[-1:]])
         start = from_position
         index = max(0, bisect.bisect_right(self._ends, start))
         while index < len(self._starts):
@@ -73,7 +76,7 @@ class LineTimeline:
 
 
 def _place_on_line(
-    timeline: LineTimeline, option: Option, material_day: int, start_day: int | None
+    timeline: LineTimeline, option: Option, material_day: int, start_day: int | None, append_only: bool = False
 ) -> tuple[int, int] | None:
     """Start position and last production day in the line's earliest fitting gap, or ``None``.
 
@@ -83,7 +86,7 @@ def _place_on_line(
     earliest = max(option.earliest_position, int(axis.start[material_day]))
     if start_day is not None:
         earliest = max(earliest, int(axis.start[start_day]))
-    start = timeline.earliest_gap(option.minutes, earliest)
+    start = timeline.earliest_gap(option.minutes, earliest, append_only)
     if start > option.latest_position:
         return None
     if start_day is not None and axis.day_of(start) != start_day:
@@ -105,12 +108,13 @@ def _best_placement(
     timelines: dict[str, LineTimeline],
     material_day: int,
     frozen: tuple[str, int] | None,
+    append_only: bool = False,
 ) -> tuple[tuple, Option, int] | None:
     """The placement that delivers first; a frozen order keeps line and day when it still can."""
     best = None
     for option in _options(candidate, frozen):
         start_day = frozen[1] if frozen else option.fixed_start_day
-        placed = _place_on_line(timelines[option.line_id], option, material_day, start_day)
+        placed = _place_on_line(timelines[option.line_id], option, material_day, start_day, append_only)
         if placed is None:
             continue
         start, end_day = placed
@@ -118,7 +122,7 @@ def _best_placement(
         if best is None or key < best[0]:
             best = (key, option, start)
     if best is None and frozen is not None:
-        return _best_placement(instance, candidate, timelines, material_day, None)
+        return _best_placement(instance, candidate, timelines, material_day, None, append_only)
     return best
 
 
@@ -141,9 +145,13 @@ def by_latest_start(instance: Instance) -> SortKey:
 
 
 def list_schedule(
-    instance: Instance, frozen: dict[str, tuple[str, int]], sort_key: SortKey
+    instance: Instance, frozen: dict[str, tuple[str, int]], sort_key: SortKey, append_only: bool = False
 ) -> tuple[dict[str, Assignment], dict[str, str]]:
-    """Place orders one by one in ``sort_key`` order (in-production, then frozen ones first)."""
+    """Place orders one by one in ``sort_key`` order (in-production, then frozen ones first).
+
+    ``append_only`` places each order after the last run of a line instead of in the
+    earliest gap: classic earliest-due-date dispatching, kept as the benchmarks' yardstick.
+    """
 
     def key(candidate: Candidate) -> tuple:
         pinned = frozen.get(candidate.order_id)
@@ -159,7 +167,9 @@ def list_schedule(
         if material_day is None:
             left_out[candidate.order_id] = "materials are taken by orders planned earlier"
             continue
-        best = _best_placement(instance, candidate, timelines, material_day, frozen.get(candidate.order_id))
+        best = _best_placement(
+            instance, candidate, timelines, material_day, frozen.get(candidate.order_id), append_only
+        )
         if best is None:
             lines = ", ".join(o.line_id for o in candidate.options)
             left_out[candidate.order_id] = f"no room left on line(s) {lines} before the horizon end"

@@ -200,21 +200,27 @@ class SubModel:
             run_end = start + option.minutes - 1
             first_minute = [int(v) for v in axis.start[:-1]]
             last_minute = [int(v) for v in axis.start[1:] - 1]
-            self._day_of(end_day, run_end, first_minute, last_minute, present)
+            # end_day >= the run's last day is exact for lateness (which pushes it down);
+            # holding pushes it up, so it is pinned from below too when polishing.
+            # start_day <= the run's first day is exact for kitting (an earlier issue is stricter).
+            self._day_bound(end_day, run_end, last_minute, present, from_below=False)
+            if self.polish:
+                self._day_bound(end_day, run_end, first_minute, present, from_below=True)
             if candidate.material_need:
-                self._day_of(start_day, start, first_minute, last_minute, present)
+                self._day_bound(start_day, start, first_minute, present, from_below=True)
         scheduled = model.new_bool_var(f"scheduled[{order_id}]")
         self.scheduled[order_id] = scheduled
         model.add(sum(present_vars) == scheduled)
         self._add_order_costs(order_id, candidate, scheduled, end_day, start_day)
 
-    def _day_of(self, day, position, first_minute: list[int], last_minute: list[int], present) -> None:
-        lower = self.model.new_int_var(min(first_minute), max(first_minute), "")
-        upper = self.model.new_int_var(min(last_minute), max(last_minute), "")
-        self.model.add_element(day, first_minute, lower)
-        self.model.add_element(day, last_minute, upper)
-        self.model.add(position >= lower).only_enforce_if(present)
-        self.model.add(position <= upper).only_enforce_if(present)
+    def _day_bound(self, day, position, minute_of_day: list[int], present, from_below: bool) -> None:
+        """``position`` at or after the first (or at or before the last) working minute of ``day``."""
+        limit = self.model.new_int_var(min(minute_of_day), max(minute_of_day), "")
+        self.model.add_element(day, minute_of_day, limit)
+        if from_below:
+            self.model.add(position >= limit).only_enforce_if(present)
+        else:
+            self.model.add(position <= limit).only_enforce_if(present)
 
     def _add_order_costs(self, order_id: str, candidate: Candidate, scheduled, end_day, start_day) -> None:
         instance, model = self.state.instance, self.model
@@ -329,6 +335,7 @@ class LnsSettings:
     sub_time: float = 0.4
     deterministic_time: float | None = None  # per sub-solve, for reproducible runs
     initial_size: int = 20
+    accept_equal: bool = True  # also keep sub-plans as good as the current one (drift on plateaus)
 
 
 @dataclass
@@ -434,7 +441,7 @@ class LargeNeighbourhoodSearch:
             if where is not None:
                 state.place(order_id, *where)
         after = add_costs(*(state.cost(o) for o in hood.freed))
-        if after < before:
+        if after < before or (self.settings.accept_equal and after == before):
             self.best = state.total()
             self._late = None
             return True
@@ -469,7 +476,8 @@ class LargeNeighbourhoodSearch:
         return max(0, first), min(horizon - 1, last)
 
     def _late_order(self) -> Neighbourhood | None:
-        """A late order, with what runs on its lines between its on-time day and its current end."""
+        """A late order, what runs on its lines from well before its on-time day to past its
+        current end, and what runs on those orders' other lines there, so work can move over."""
         late = self.late_orders()
         if not late:
             return None
@@ -478,10 +486,14 @@ class LargeNeighbourhoodSearch:
         on_time = self.state.on_time_end_day(candidate)
         span = run.end_day - run.start_day + 1
         first, last = self._clip(
-            min(on_time, run.start_day) - span - self.random.randint(0, 5), run.end_day + self.random.randint(1, 10)
+            min(on_time, run.start_day) - span - self.random.randint(0, 15), run.end_day + self.random.randint(1, 10)
         )
-        lines = [o.line_id for o in candidate.options]
-        return Neighbourhood("", self._around(lines, first, last, {order_id}), first, last)
+        own_lines = [o.line_id for o in candidate.options]
+        nearby = self._around(own_lines, first, last, {order_id})
+        other_lines = {o.line_id for n in nearby for o in self.state.candidates[n].options} - set(own_lines)
+        if len(nearby) < self.size and other_lines:
+            nearby = self._around(sorted(other_lines), first, last, nearby)
+        return Neighbourhood("", nearby, first, last)
 
     def _insert_unscheduled(self) -> Neighbourhood | None:
         """An unscheduled order, with what runs on its lines around where it would be due."""
