@@ -18,6 +18,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
 from solver.heuristic import earliest_due_date_schedule
 from solver.instance import Instance, build_instance
@@ -27,6 +28,7 @@ from solver.solution import Assignment, build_schedule
 
 log = logging.getLogger(__name__)
 
+BOUND_SHARE, BOUND_MAX_SECONDS = 0.1, 10.0  # of the time limit, for the LP lower bound
 EXACT_MAX_ORDERS = 200  # beyond this many orders to place, one model is slower than neighbourhoods
 FIRST_STAGE_SHARE = 0.75  # of the time left, for unscheduled + lateness; the rest for stability + holding
 
@@ -134,6 +136,7 @@ class _Solve:
         self.params, self.previous, self.report, self.stop = params, previous, report, stop
         self.timings: dict[str, float] = {}
         self.stages: dict[str, str] = {}  # CP-SAT status per lexicographic stage
+        self._lateness_floor: int | None = None
         self.instance = build_instance(dataset)
         self.warnings = list(self.instance.warnings)
         self.timings["prepare"] = self._lap()
@@ -177,7 +180,8 @@ class _Solve:
 
     def run(self) -> SolveResult:
         if not self.instance.candidates:
-            return self._result(self._schedule({}, {}, "OPTIMAL", self._trivial_bound()))
+            return self._result(self._schedule({}, {}, "OPTIMAL", self._placed_bound()))
+        self._placed_bound()  # first, so its seconds come out of the search's time
         if self._use_lns():
             return self._run_lns()
         return self._run_exact()
@@ -220,8 +224,8 @@ class _Solve:
         return report
 
     def _lns_bound(self, schedule: dict[str, Any]) -> dict[str, int]:
-        """The trivial bound; its lateness part only holds when every placeable order is planned."""
-        bound = self._trivial_bound()
+        """The placed-orders bound; its lateness part only holds when every placeable order is planned."""
+        bound = self._placed_bound()
         if schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
             bound["weighted_days_late"] = 0
         return bound
@@ -317,30 +321,28 @@ class _Solve:
             max(0, best_bound - weight * found_unscheduled) if unscheduled_bound >= found_unscheduled else 0
         )
         if found_unscheduled == 0:
-            lateness_bound = max(lateness_bound, self._trivial_bound()["weighted_days_late"])
+            lateness_bound = max(lateness_bound, self._placed_bound()["weighted_days_late"])
         return {"unscheduled_priority": unscheduled_bound + fixed, "weighted_days_late": lateness_bound}
 
     def _fallback_bound(self) -> dict[str, int]:
-        """Without the solver: the trivial bound, whose lateness part holds only when the
+        """Without the solver: the placed-orders bound, whose lateness part holds only when the
         heuristic placed every order some plan could place (so none is left out at optimum)."""
-        bound = self._trivial_bound()
+        bound = self._placed_bound()
         if self.edd_schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
             bound["weighted_days_late"] = 0
         return bound
 
-    def _trivial_bound(self) -> dict[str, int]:
-        """Each order alone on an empty plant: the lateness no plan can avoid."""
+    def _placed_bound(self) -> dict[str, int]:
+        """Bounds for plans that place every placeable order: the unplaceable orders' priority,
+        and the lateness of the LP relaxation (or of each order alone on an empty plant)."""
+        if self._lateness_floor is None:
+            seconds = min(BOUND_MAX_SECONDS, BOUND_SHARE * self.params.time_limit)
+            found = lateness_lower_bound(self.instance, time_limit=seconds)
+            self._lateness_floor = found.weighted_days_late
+            self.stages["bound"] = found.method
+            self.timings["bound"] = self._lap()
         fixed = sum(self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable)
-        lateness = 0
-        for candidate in self.instance.candidates:
-            best = min(
-                self.instance.days_late(
-                    candidate, self.instance.axes[o.line_id].day_of(o.earliest_position + o.minutes - 1)
-                )
-                for o in candidate.options
-            )
-            lateness += candidate.priority * best
-        return {"unscheduled_priority": fixed, "weighted_days_late": lateness}
+        return {"unscheduled_priority": fixed, "weighted_days_late": self._lateness_floor}
 
     def _report_bound(self, model: ScheduleModel, bound: dict[str, int], solutions: int) -> None:
         if self.report:
