@@ -1,19 +1,25 @@
-"""pytest-benchmark suites for the engine's stages on the bundled sample and a 300-order plant.
+"""pytest-benchmark suites: the engine's stages on the sample and the S, M and L plants.
 
-python -m pytest benchmarks/test_bench_engine.py --benchmark-enable
+    python -m pytest benchmarks/test_bench_engine.py --benchmark-enable
+
+Plants are regenerated deterministically (see ``benchmarks/suite.py`` for sizes).
+Every plan a benchmark produces is validated.
 """
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from solver import io
+from solver.engine import SolveParams, solve
 from solver.generate import generate_dataset
 from solver.heuristic import earliest_due_date_schedule
 from solver.instance import build_instance
-from solver.model import ScheduleModel
+from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, SubModel
+from solver.model import Baseline, ScheduleModel
 from solver.solution import build_schedule
 from solver.validation import validate_schedule
 
@@ -21,13 +27,22 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 PLANTS = {
     "sample": lambda: io.load_dataset(SAMPLE),
-    "g300x8x90": lambda: generate_dataset(300, 8, 90, 3),
+    "S-300x8x90": lambda: generate_dataset(300, 8, 90, 3),
+    "M-500x10x60": lambda: generate_dataset(500, 10, 60, 2),
+    "L-2000x20x90": lambda: generate_dataset(2000, 20, 90, 4),
 }
+_loaded: dict = {}
 
 
-@pytest.fixture(params=sorted(PLANTS), scope="module")
+def plant(name: str):
+    if name not in _loaded:
+        _loaded[name] = PLANTS[name]()
+    return _loaded[name]
+
+
+@pytest.fixture(params=sorted(PLANTS))
 def dataset(request):
-    return PLANTS[request.param]()
+    return plant(request.param)
 
 
 def test_prepare_instance(benchmark, dataset):
@@ -40,9 +55,20 @@ def test_list_scheduling(benchmark, dataset):
     assert assignments
 
 
-def test_model_building(benchmark, dataset):
-    instance = build_instance(dataset)
+@pytest.mark.parametrize("name", ["sample", "S-300x8x90"])
+def test_exact_model_building(benchmark, name):
+    instance = build_instance(plant(name))
     benchmark(ScheduleModel, instance)
+
+
+def test_neighbourhood_model_building(benchmark, dataset):
+    instance = build_instance(dataset)
+    state = PlanState(instance, Baseline({}), earliest_due_date_schedule(instance)[0])
+    search = LargeNeighbourhoodSearch(state, LnsSettings(time_limit=1, seed=0), set())
+    hoods = [search._pick() for _ in range(20)]
+    hoods = [h for h in hoods if h is not None and h.freed]
+    chooser = random.Random(0)
+    benchmark(lambda: SubModel(state, chooser.choice(hoods)))
 
 
 def test_schedule_document_and_validation(benchmark, dataset):
@@ -54,3 +80,11 @@ def test_schedule_document_and_validation(benchmark, dataset):
         return validate_schedule(dataset, schedule)
 
     assert benchmark(document_and_check) == []
+
+
+def test_reproducible_solve_of_s(benchmark):
+    """A fixed work budget (30 LNS rounds, 0.2 deterministic seconds each), one worker."""
+    dataset = plant("S-300x8x90")
+    params = SolveParams(time_limit=120, workers=1, seed=0, method="lns", lns_rounds=30, deterministic_time=0.2)
+    result = benchmark.pedantic(solve, args=(dataset, params), rounds=2, iterations=1)
+    assert validate_schedule(dataset, result.schedule) == []
