@@ -58,15 +58,30 @@ def solve(
     seed: Annotated[int, typer.Option(help="Random seed of the search.")] = 0,
     previous: Annotated[Path | None, typer.Option(help="Previous schedule (JSON) for stable replanning.")] = None,
     frozen_days: Annotated[int | None, typer.Option(help="Frozen window in working days (default: plant's).")] = None,
+    method: Annotated[str, typer.Option(help="auto (by size), exact (one CP-SAT model) or lns.")] = "auto",
+    rounds: Annotated[
+        int | None, typer.Option(help="Neighbourhood rounds instead of the clock: the same seed gives the same plan.")
+    ] = None,
 ) -> None:
     """Plan a dataset and print the plan's summary."""
+    if method not in ("auto", "exact", "lns"):
+        errors.print(f"--method: {method!r} is not one of auto, exact, lns", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         data = io.load_dataset(dataset)
         baseline = io.load_schedule(previous) if previous else None
     except DatasetError as error:
         raise _bad_input(error) from None
     budget = time_limit - (time.monotonic() - PROCESS_STARTED) - CHECK_RESERVE_SECONDS
-    params = engine.SolveParams(time_limit=max(0.1, budget), workers=workers, seed=seed, frozen_days=frozen_days)
+    params = engine.SolveParams(
+        time_limit=max(0.1, budget),
+        workers=workers,
+        seed=seed,
+        frozen_days=frozen_days,
+        method=method,
+        lns_rounds=rounds,
+        deterministic_time=engine.REPRODUCIBLE_SUBSOLVE_WORK if rounds is not None else None,
+    )
     result = _solve_with_progress(data, params, baseline)
     from solver.validation import validate_schedule
 

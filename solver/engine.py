@@ -29,6 +29,7 @@ from solver.solution import Assignment, build_schedule
 log = logging.getLogger(__name__)
 
 BOUND_SHARE, BOUND_MAX_SECONDS = 0.1, 10.0  # of the time limit, for the LP lower bound
+REPRODUCIBLE_SUBSOLVE_WORK = 0.2  # CP-SAT deterministic seconds per sub-solve when rounds are fixed
 EXACT_MAX_ORDERS = 200  # beyond this many orders to place, one model is slower than neighbourhoods
 FIRST_STAGE_SHARE = 0.75  # of the time left, for unscheduled + lateness; the rest for stability + holding
 

@@ -271,10 +271,10 @@ class SubModel:
     def _add_materials(self) -> None:
         """Kitting: the freed orders' kits within what the fixed orders left, day by day."""
         users: dict[str, list[tuple[str, int]]] = {}
-        for order_id in self.hood.freed:
+        for order_id in sorted(self.hood.freed):
             for material_id, quantity in self.state.candidates[order_id].material_need.items():
                 users.setdefault(material_id, []).append((order_id, quantity))
-        for material_id, consumers in users.items():
+        for material_id, consumers in sorted(users.items()):
             left = self.state.material_left(material_id, self.hood.freed)
             changes = np.diff(left, prepend=0)
             days = np.flatnonzero(changes)
@@ -317,7 +317,7 @@ class SubModel:
                 self.model.add_hint(self.starts[(order_id, line_id)], run.start)
 
     def solution(self, solver: cp_model.CpSolver) -> dict[str, tuple[str, int] | None]:
-        placed: dict[str, tuple[str, int] | None] = dict.fromkeys(self.hood.freed)
+        placed: dict[str, tuple[str, int] | None] = dict.fromkeys(sorted(self.hood.freed))
         for (order_id, line_id), present in self.present.items():
             if solver.boolean_value(present):
                 placed[order_id] = (line_id, int(solver.value(self.starts[(order_id, line_id)])))
@@ -434,8 +434,8 @@ class LargeNeighbourhoodSearch:
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False
         placed = sub.solution(solver)
-        previous = {o: state.runs.get(o) for o in hood.freed}
-        for order_id in hood.freed:
+        previous = {o: state.runs.get(o) for o in sorted(hood.freed)}
+        for order_id in previous:
             state.remove(order_id)
         for order_id, where in placed.items():
             if where is not None:
@@ -445,7 +445,7 @@ class LargeNeighbourhoodSearch:
             self.best = state.total()
             self._late = None
             return True
-        for order_id in hood.freed:  # not better: put the plan back as it was
+        for order_id in previous:  # not better: put the plan back as it was
             state.remove(order_id)
             run = previous[order_id]
             if run is not None:

@@ -49,3 +49,25 @@ def test_lns_keeps_in_production_orders_in_place():
     assert validate_schedule(dataset, result.schedule) == []
     z = next(o for o in result.schedule["orders"] if o["order_id"] == "Z")
     assert z["production_start"] == "2026-11-30"
+
+
+# Regression: sets of order ids were iterated in hash order, so two processes with the
+# same seed and rounds built different sub-models and returned different plans.
+def test_fixed_rounds_give_the_same_plan_in_another_process(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from solver import io
+
+    io.write_csv_folder(generate_dataset(80, 3, 45, 9, load=0.9), tmp_path / "plant")
+    plans = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"plan{hash_seed}.json"
+        command = [sys.executable, "-m", "solver", "solve", str(tmp_path / "plant"), "--out", str(out)]
+        command += ["--method", "lns", "--rounds", "8", "--workers", "1", "--seed", "4"]
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        assert subprocess.run(command, env=env, capture_output=True, check=False).returncode == 0
+        plans.append(json.loads(out.read_text(encoding="utf-8"))["orders"])
+    assert plans[0] == plans[1]
