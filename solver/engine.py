@@ -204,6 +204,11 @@ class _Solve:
             deterministic_time=self.params.deterministic_time,
         )
         search = LargeNeighbourhoodSearch(state, settings, locked)
+        if self.report:
+            start = state.total()
+            objective = {"unscheduled_priority": start[0], "weighted_days_late": start[1]}
+            elapsed = time.monotonic() - self.started
+            self.report(Progress(elapsed, "neighbourhood search", 0, objective, self._placed_bound()))
         deadline = self.started + self.params.time_limit - (0.2 + 0.05 * self.params.time_limit)
         search.run(deadline, self._lns_progress(search), self.stop)
         self.timings["lns"] = self._lap()
