@@ -1,0 +1,67 @@
+"""API keys: each maps to one role; compared in constant time, never logged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+
+from api.config import ROLES, Settings
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the key's role and a name that is safe to record."""
+
+    role: str
+    name: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.name}"
+
+
+@dataclass(frozen=True)
+class _Key:
+    role: str
+    name: str
+    secret: bytes
+
+
+class KeyRing:
+    """The configured keys. Entries are ``role:KEY`` or ``role:name:KEY``."""
+
+    def __init__(self, entries: list[str]):
+        self._keys: list[_Key] = []
+        for entry in entries:
+            parts = [p.strip() for p in entry.strip().split(":")]
+            if len(parts) < 2 or not parts[-1]:
+                continue
+            role, secret = parts[0], parts[-1]
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r} in PAICHAN_API_KEYS (roles: {', '.join(ROLES)})")
+            name = parts[1] if len(parts) == 3 else f"key-{hashlib.sha256(secret.encode()).hexdigest()[:8]}"
+            self._keys.append(_Key(role, name, secret.encode()))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KeyRing:
+        entries = [e for e in settings.api_keys.split(",") if e.strip()]
+        if settings.api_keys_file:
+            lines = Path(settings.api_keys_file).read_text(encoding="utf-8").splitlines()
+            entries += [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def identify(self, presented: str | None) -> Caller | None:
+        """The caller a key belongs to; every configured key is compared, in constant time."""
+        if not presented:
+            return None
+        offered = presented.encode()
+        found = None
+        for key in self._keys:
+            if hmac.compare_digest(offered, key.secret) and found is None:
+                found = Caller(key.role, key.name)
+        return found

@@ -1,0 +1,35 @@
+"""Service settings from the environment (``PAICHAN_*``), via pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES = ("planner", "sales", "batch")
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PAICHAN_", extra="ignore")
+
+    database_url: str = "sqlite:///./paichan.db"
+    api_keys: str = ""  # "planner:KEY,sales:KEY,batch:KEY"; several keys per role allowed
+    api_keys_file: Path | None = None  # one "role:KEY" per line
+    solve_jobs: int = 1  # solves running at once; more wait in the queue
+    solver_workers: int = 2  # CP-SAT threads per solve
+    max_time_limit_planner: float = 600.0
+    max_time_limit_batch: float = 3600.0
+    default_time_limit: float = 60.0
+    max_body_bytes: int = 20 * 1024 * 1024
+    quote_hold_hours: float = 24.0
+
+    def max_time_limit(self, role: str) -> float:
+        return self.max_time_limit_batch if role == "batch" else self.max_time_limit_planner
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,155 @@
+"""Persistence: SQLAlchemy 2 tables, the engine, sessions and Alembic migrations.
+
+The same migrations build the schema on SQLite (the default file
+``./paichan.db``) and on PostgreSQL. Master data is kept as the dataset's JSON
+document (without orders); orders are rows with an audited history; plan jobs
+keep their input snapshot, parameters, seed, progress and result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MasterData(Base):
+    """The plant, lines, products, routings, materials, customers...: one versioned document."""
+
+    __tablename__ = "master_data"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    order_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(100), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(100), index=True, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), index=True, default="received")
+    earliest_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    pinned_line: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    order_type: Mapped[str] = mapped_column(String(20), default="regular")
+    deposit_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OrderEvent(Base):
+    """Who (role and key name), when, what and why: the written-confirmation rule."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(100), index=True)  # kept after the order is gone
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # created, status, change, import, removed
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class PlanJob(Base):
+    __tablename__ = "plans"
+    plan_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued running succeeded failed cancelled
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    baseline_plan_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    input_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    valid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Publication(Base):
+    """Which plan the shop follows: the newest row."""
+
+    __tablename__ = "publications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.plan_id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class QuoteHold(Base):
+    """Capacity and material held for a sales quote until it expires, is confirmed or released."""
+
+    __tablename__ = "quotes"
+    quote_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open confirmed released
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    order_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite is opened for use from worker threads with foreign keys on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:  # pragma: no cover - driver hook
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic ``upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Database:
+    """The engine and a session factory for one database URL."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def migrate(self) -> None:
+        migrate(self.engine)

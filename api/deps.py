@@ -1,0 +1,55 @@
+"""Dependencies shared by the routers: the database session, the caller and their role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from api.auth import Caller
+from api.config import Settings
+from api.jobs import JobRunner
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    yield from request.app.state.database.session()
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_runner(request: Request) -> JobRunner:
+    return request.app.state.runner
+
+
+def get_caller(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+    caller = request.app.state.keys.identify(x_api_key)
+    if caller is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "a valid X-API-Key header is required", {"WWW-Authenticate": "ApiKey"}
+        )
+    return caller
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def role_in(*roles: str) -> Callable[[Caller], Caller]:
+    """A dependency that lets only ``roles`` through (403 for the others)."""
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {caller.role} role may not do this")
+        return caller
+
+    return check
+
+
+Planner = Annotated[Caller, Depends(role_in("planner", "batch"))]
+OrderWriter = Annotated[Caller, Depends(role_in("planner", "batch", "sales"))]

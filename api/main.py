@@ -1,0 +1,133 @@
+"""The paichan HTTP service: ``api.main:app`` (FastAPI), or :func:`create_app` with settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api import store
+from api.auth import KeyRing
+from api.config import Settings, get_settings
+from api.db import Database
+from api.jobs import JobRunner
+from api.routes import dataset, health, orders, plans
+from solver.domain import DatasetError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A service bound to ``settings`` (the environment's when omitted)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        database.migrate()
+        runner = JobRunner(database, settings.solve_jobs, settings.solver_workers)
+        app.state.database, app.state.runner = database, runner
+        with database.sessions() as session:
+            queued = store.reset_unfinished_jobs(session)
+            session.commit()
+        for plan_id in queued:
+            runner.submit(plan_id)
+        yield
+        runner.shutdown()
+        database.engine.dispose()
+
+    app = FastAPI(
+        title="paichan",
+        summary="Production scheduling and order promising for make-to-order plants",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.keys = KeyRing.from_settings(settings)
+    if not len(app.state.keys):
+        log.warning("no API keys configured (PAICHAN_API_KEYS): every /v1 call will be refused")
+    _add_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for router in (health.router, dataset.router, orders.router, plans.router):
+        app.include_router(router)
+    return app
+
+
+class BodySizeLimit:
+    """Refuse request bodies above ``max_bytes`` with 413, declared or streamed."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        seen = 0
+
+        async def counted_receive() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted_receive, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send) -> None:
+        response = JSONResponse({"detail": f"request body above {self.max_bytes} bytes"}, status_code=413)
+        await response({"type": "http"}, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> dict[str, Any]:  # pragma: no cover - a response never reads
+    return {"type": "http.disconnect"}
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DatasetError)
+    async def dataset_error(_: Request, error: DatasetError) -> JSONResponse:
+        problems = [p.as_dict() for p in error.problems]
+        detail = f"{len(problems)} problem(s) in the input"
+        return JSONResponse({"detail": detail, "problems": problems}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [_problem(e) for e in error.errors()]
+        detail = f"{len(problems)} problem(s) in the request"
+        return JSONResponse({"detail": detail, "problems": problems}, status_code=422)
+
+    @app.exception_handler(store.NotFound)
+    async def not_found(_: Request, error: store.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(store.Conflict)
+    async def conflict(_: Request, error: store.Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(error), **error.detail}, status_code=status.HTTP_409_CONFLICT)
+
+
+def _problem(error: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic error as a problem located by JSON path (``$.body.quantity``)."""
+    location = [str(part) for part in error.get("loc", ())]
+    where, *path = location or ["body"]
+    json_path = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
+    return {"file": where, "row": None, "column": json_path, "message": error.get("msg", "invalid")}
+
+
+app = create_app()

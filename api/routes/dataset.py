@@ -1,0 +1,68 @@
+"""Master data and open orders in and out, as one document (JSON, a zip of the CSVs, or xlsx)."""
+
+from __future__ import annotations
+
+import io as stdio
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from api import store
+from api.deps import CallerDep, Planner, SessionDep
+from api.schemas import DatasetLoaded, ErrorOut
+from solver import io
+from solver.domain import Dataset, DatasetError, Problem
+
+router = APIRouter(prefix="/v1/dataset", tags=["dataset"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.put("", response_model=DatasetLoaded, responses={422: {"model": ErrorOut}})
+async def replace_dataset(request: Request, session: SessionDep, caller: Planner) -> DatasetLoaded:
+    """Replace master data and orders; every problem is listed, nothing is half-written."""
+    body = await request.body()
+    dataset = _parse(body, request.headers.get("content-type", "application/json"))
+    counts = store.replace_dataset(session, dataset, caller.actor)
+    session.commit()
+    version = session.get(store.MasterData, 1).version
+    return DatasetLoaded(version=version, orders=len(dataset.orders), **counts)
+
+
+@router.get("", response_model=dict[str, Any])
+def get_dataset(session: SessionDep, _: CallerDep) -> dict[str, Any]:
+    return store.dataset_document(session)
+
+
+def _parse(body: bytes, content_type: str) -> Dataset:
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in ("application/zip", "application/x-zip-compressed"):
+        return _from_zip(body)
+    if kind == XLSX:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "dataset.xlsx"
+            path.write_bytes(body)
+            return io.load_workbook(path)
+    try:
+        import json
+
+        document = json.loads(body or b"null")
+    except (UnicodeDecodeError, ValueError) as error:
+        raise DatasetError([Problem("$", None, None, f"not valid JSON: {error}")]) from None
+    return io.load_json_document(document, "$")
+
+
+def _from_zip(body: bytes) -> Dataset:
+    try:
+        archive = zipfile.ZipFile(stdio.BytesIO(body))
+    except zipfile.BadZipFile:
+        raise DatasetError([Problem("upload", None, None, "not a zip archive")]) from None
+    with tempfile.TemporaryDirectory() as folder, archive:
+        for member in archive.infolist():
+            name = PurePosixPath(member.filename).name  # the CSVs may sit in a folder; never escape ours
+            if name.endswith((".csv", ".json")) and not member.is_dir():
+                (Path(folder) / name).write_bytes(archive.read(member))
+        return io.load_csv_folder(folder)

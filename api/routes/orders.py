@@ -1,0 +1,78 @@
+"""Orders: list, create, read with history, change (with a reason), move along the lifecycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+
+from api import store
+from api.db import OrderRow
+from api.deps import CallerDep, OrderWriter, Planner, SessionDep
+from api.schemas import ErrorOut, OrderChange, OrderIn, OrderOut, OrderStatus, OrderWithHistory, StatusMove
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+
+
+@router.get("", response_model=list[OrderOut])
+def list_orders(
+    session: SessionDep,
+    _: CallerDep,
+    status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
+    customer_id: str | None = None,
+    product_id: str | None = None,
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+) -> list[OrderRow]:
+    query = select(OrderRow).order_by(OrderRow.due_date, OrderRow.order_id)
+    if status_:
+        query = query.where(OrderRow.status == status_)
+    if customer_id:
+        query = query.where(OrderRow.customer_id == customer_id)
+    if product_id:
+        query = query.where(OrderRow.product_id == product_id)
+    if due_from:
+        query = query.where(OrderRow.due_date >= due_from)
+    if due_to:
+        query = query.where(OrderRow.due_date <= due_to)
+    return list(session.scalars(query))
+
+
+@router.post("", response_model=OrderOut, status_code=status.HTTP_201_CREATED, responses=ERRORS)
+def create_order(order: OrderIn, session: SessionDep, caller: OrderWriter) -> OrderRow:
+    """Create one order; a sales key always creates it as ``received``."""
+    record = order.model_dump(mode="json", exclude_none=True)
+    if caller.role == "sales":
+        record["status"] = "received"
+    row = store.create_order(session, record, caller.actor)
+    session.commit()
+    return row
+
+
+@router.get("/{order_id}", response_model=OrderWithHistory, responses=ERRORS)
+def get_order(order_id: str, session: SessionDep, _: CallerDep) -> OrderWithHistory:
+    row = store.get_order(session, order_id)
+    history = [event.__dict__ for event in store.history(session, order_id)]
+    return OrderWithHistory.model_validate({**row.__dict__, "history": history})
+
+
+@router.patch("/{order_id}", response_model=OrderOut, responses=ERRORS)
+def change_order(order_id: str, change: OrderChange, session: SessionDep, caller: Planner) -> OrderRow:
+    """Change quantity, due date, priority...; the reason is recorded in the history."""
+    changes = change.model_dump(exclude_unset=True)
+    reason = changes.pop("reason")
+    row = store.change_order(session, order_id, changes, reason, caller.actor)
+    session.commit()
+    return row
+
+
+@router.post("/{order_id}/status", response_model=OrderOut, responses=ERRORS)
+def move_order(order_id: str, move: StatusMove, session: SessionDep, caller: Planner) -> OrderRow:
+    """Move along received → reviewed → confirmed → in_production → ... → closed; cancel before production."""
+    row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor)
+    session.commit()
+    return row

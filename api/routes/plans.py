@@ -1,0 +1,137 @@
+"""Plan jobs: start a solve (202), watch it, cancel it, read its schedule, publish it."""
+
+from __future__ import annotations
+
+import csv
+import io as stdio
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from api import store
+from api.db import PlanJob, Publication, utcnow
+from api.deps import CallerDep, Planner, RunnerDep, SessionDep, SettingsDep
+from api.schemas import ErrorOut, PlanAccepted, PlanOut, PlanRequest, Published
+from solver import io
+from solver.validation import validate_schedule
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+@router.post("", response_model=PlanAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
+def start_plan(
+    request: PlanRequest, response: Response, session: SessionDep, caller: Planner, settings: SettingsDep, runner: RunnerDep
+) -> PlanAccepted:
+    """Snapshot the dataset and queue a solve; answers at once."""
+    time_limit = request.time_limit_s or settings.default_time_limit
+    cap = settings.max_time_limit(caller.role)
+    if time_limit > cap:
+        raise HTTPException(422, f"time_limit_s {time_limit:g} is above the {caller.role} role's cap of {cap:g} s")
+    baseline = None
+    if request.baseline is not None:
+        baseline = store.get_plan(session, request.baseline).plan_id
+    snapshot = store.dataset_document(session)
+    job = PlanJob(
+        plan_id=uuid.uuid4().hex[:12],
+        status="queued",
+        created_by=caller.actor,
+        parameters={"time_limit_s": time_limit, "frozen_days": request.frozen_days, "seed": request.seed},
+        baseline_plan_id=baseline,
+        input_snapshot=snapshot,
+        progress={},
+    )
+    session.add(job)
+    session.commit()
+    runner.submit(job.plan_id)
+    response.headers["Location"] = f"/v1/plans/{job.plan_id}"
+    return PlanAccepted(plan_id=job.plan_id, status=job.status)
+
+
+@router.get("", response_model=list[PlanOut])
+def list_plans(session: SessionDep, _: CallerDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[PlanOut]:
+    jobs = session.scalars(select(PlanJob).order_by(PlanJob.created_at.desc()).limit(limit))
+    published = store.published_plan_id(session)
+    return [_plan_out(job, published) for job in jobs]
+
+
+@router.get("/{plan_id}", response_model=PlanOut, responses=ERRORS)
+def get_plan(plan_id: str, session: SessionDep, _: CallerDep) -> PlanOut:
+    return _plan_out(store.get_plan(session, plan_id), store.published_plan_id(session))
+
+
+@router.get("/{plan_id}/schedule", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
+def get_schedule(
+    plan_id: str, session: SessionDep, _: CallerDep, format: Literal["json", "csv", "daily"] = "json"
+) -> Response:
+    """The schedule document; ``format=csv`` one row per order, ``format=daily`` per line and day."""
+    job = store.get_plan(session, plan_id)
+    if job.schedule is None:
+        raise store.Conflict(f"plan {job.plan_id} has no schedule yet (status {job.status})", status=job.status)
+    if format == "json":
+        return JSONResponse(job.schedule)
+    rows = io.schedule_order_rows(job.schedule) if format == "csv" else io.daily_plan_rows(job.schedule)
+    return Response(_csv(rows), media_type="text/csv; charset=utf-8")
+
+
+@router.post("/{plan_id}/cancel", response_model=PlanOut, responses=ERRORS)
+def cancel_plan(plan_id: str, session: SessionDep, _: Planner, runner: RunnerDep) -> PlanOut:
+    """Stop the solve; the best schedule found so far is kept."""
+    job = store.get_plan(session, plan_id)
+    if job.status in FINISHED:
+        raise store.Conflict(f"plan {job.plan_id} has already finished ({job.status})", status=job.status)
+    if not runner.cancel(job.plan_id) and job.status == "queued":
+        job.status, job.finished_at = "cancelled", utcnow()
+        session.commit()
+    session.refresh(job)
+    return _plan_out(job, store.published_plan_id(session))
+
+
+@router.post("/{plan_id}/publish", response_model=Published, responses=ERRORS)
+def publish_plan(plan_id: str, session: SessionDep, caller: Planner) -> Published:
+    """Make a finished plan the one the shop follows, once the independent validator accepts it."""
+    job = store.get_plan(session, plan_id)
+    if job.status not in ("succeeded", "cancelled") or job.schedule is None:
+        raise store.Conflict(f"plan {job.plan_id} is {job.status}: only a finished plan can be published")
+    violations = validate_schedule(
+        io.load_json_document(job.input_snapshot, "$"),
+        job.schedule,
+        previous=_baseline(session, job),
+        frozen_days=job.parameters.get("frozen_days"),
+    )
+    if violations:
+        raise store.Conflict(
+            f"plan {job.plan_id} breaks {len(violations)} rule(s)", violations=[str(v) for v in violations[:50]]
+        )
+    store.publish(session, job, caller.actor)
+    session.commit()
+    newest = session.scalars(select(Publication).order_by(Publication.id.desc()).limit(1)).one()
+    return Published(plan_id=job.plan_id, published_at=newest.at)
+
+
+def _baseline(session, job: PlanJob) -> dict[str, Any] | None:
+    if job.baseline_plan_id is None:
+        return None
+    baseline = session.get(PlanJob, job.baseline_plan_id)
+    return baseline.schedule if baseline else None
+
+
+def _plan_out(job: PlanJob, published_plan_id: str | None) -> PlanOut:
+    return PlanOut.model_validate(
+        {**job.__dict__, "progress": job.progress or {}, "published": job.plan_id == published_plan_id}
+    )
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    buffer = stdio.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

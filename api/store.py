@@ -1,0 +1,265 @@
+"""What the routes and the nightly command do to the database, one transaction each.
+
+Master data and orders go in and out as the dataset document of FORMATS.md,
+so the planning engine sees exactly what the files would give it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import MasterData, OrderEvent, OrderRow, PlanJob, Publication, utcnow
+from solver import io
+from solver.domain import Dataset, DatasetError, Problem
+
+ORDER_FIELDS = (
+    "order_id",
+    "product_id",
+    "quantity",
+    "due_date",
+    "customer_id",
+    "priority",
+    "status",
+    "earliest_start",
+    "pinned_line",
+    "order_type",
+    "deposit_ratio",
+)
+
+LIFECYCLE = {
+    "received": ("reviewed", "cancelled"),
+    "reviewed": ("confirmed", "cancelled"),
+    "confirmed": ("in_production", "cancelled"),
+    "in_production": ("produced",),
+    "produced": ("inspected",),
+    "inspected": ("shipped",),
+    "shipped": ("delivered",),
+    "delivered": ("closed",),
+    "closed": (),
+    "cancelled": (),
+}
+
+
+class NotFound(LookupError):
+    """An id that names nothing: HTTP 404."""
+
+
+class Conflict(ValueError):
+    """A request that contradicts the current state: HTTP 409, with what would be allowed."""
+
+    def __init__(self, message: str, **detail: Any):
+        super().__init__(message)
+        self.detail = {"message": message, **detail}
+
+
+# -- master data and orders as a dataset ------------------------------------------------
+
+
+def order_record(row: OrderRow) -> dict[str, Any]:
+    """An order as a dataset row (dates as ISO strings, unset fields left out)."""
+    record = {}
+    for name in ORDER_FIELDS:
+        value = getattr(row, name)
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        if value is not None:
+            record[name] = value
+    return record
+
+
+def master_document(session: Session) -> dict[str, Any] | None:
+    master = session.get(MasterData, 1)
+    return dict(master.document) if master else None
+
+
+def dataset_document(session: Session) -> dict[str, Any]:
+    """Master data plus every order, as one JSON document keyed by file stem."""
+    document = master_document(session)
+    if document is None:
+        raise NotFound("no dataset has been loaded yet (PUT /v1/dataset)")
+    rows = session.scalars(select(OrderRow).order_by(OrderRow.order_id)).all()
+    document["orders"] = [order_record(row) for row in rows]
+    return document
+
+
+def current_dataset(session: Session) -> Dataset:
+    return io.load_json_document(dataset_document(session), "$")
+
+
+def replace_dataset(session: Session, dataset: Dataset, actor: str) -> dict[str, int]:
+    """Replace master data and orders; orders keep their history, changes are recorded."""
+    document = io.dataset_document(dataset)
+    orders = {o["order_id"]: o for o in document.pop("orders")}
+    master = session.get(MasterData, 1)
+    if master is None:
+        session.add(MasterData(id=1, document=document, version=1, updated_by=actor))
+    else:
+        master.document, master.version = document, master.version + 1
+        master.updated_at, master.updated_by = utcnow(), actor
+    existing = {row.order_id: row for row in session.scalars(select(OrderRow))}
+    counts = {"orders_added": 0, "orders_changed": 0, "orders_removed": 0}
+    for order_id, record in orders.items():
+        row = existing.pop(order_id, None)
+        if row is None:
+            session.add(_new_row(record))
+            _event(session, order_id, actor, "import", {"record": record}, "dataset import")
+            counts["orders_added"] += 1
+            continue
+        changes = _apply(row, record)
+        if changes:
+            _event(session, order_id, actor, "import", {"changes": changes}, "dataset import")
+            counts["orders_changed"] += 1
+    for order_id, row in existing.items():
+        session.delete(row)
+        _event(session, order_id, actor, "removed", {"record": order_record(row)}, "not in the imported dataset")
+        counts["orders_removed"] += 1
+    return counts
+
+
+def _new_row(record: dict[str, Any]) -> OrderRow:
+    row = OrderRow(order_id=record["order_id"])
+    _apply(row, record)
+    return row
+
+
+def _typed(name: str, value: Any) -> Any:
+    if name in ("due_date", "earliest_start") and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _apply(row: OrderRow, record: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set the row's fields from ``record``; the changes as ``{field: [before, after]}``."""
+    defaults = {"priority": 1, "status": "confirmed", "order_type": "regular"}
+    changes = {}
+    for name in ORDER_FIELDS[1:]:
+        new = _typed(name, record.get(name, defaults.get(name)))
+        old = getattr(row, name)
+        if new != old:
+            changes[name] = [_plain(old), _plain(new)]
+            setattr(row, name, new)
+    if changes:
+        row.updated_at = utcnow()
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _event(session: Session, order_id: str, actor: str, kind: str, detail: dict, reason: str) -> None:
+    session.add(OrderEvent(order_id=order_id, actor=actor, kind=kind, detail=detail, reason=reason))
+
+
+def check_with_orders(session: Session, records: list[dict[str, Any]]) -> Dataset:
+    """The current master data with ``records`` as its orders, checked like a file."""
+    document = master_document(session)
+    if document is None:
+        raise NotFound("no dataset has been loaded yet (PUT /v1/dataset)")
+    document["orders"] = records
+    return io.load_json_document(document, "$")
+
+
+# -- orders ---------------------------------------------------------------------------------
+
+
+def get_order(session: Session, order_id: str) -> OrderRow:
+    row = session.get(OrderRow, order_id)
+    if row is None:
+        raise NotFound(f"order {order_id} does not exist")
+    return row
+
+
+def history(session: Session, order_id: str) -> list[OrderEvent]:
+    return list(session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)))
+
+
+def create_order(session: Session, record: dict[str, Any], actor: str) -> OrderRow:
+    if session.get(OrderRow, record["order_id"]) is not None:
+        raise Conflict(f"order {record['order_id']} already exists")
+    others = [order_record(r) for r in session.scalars(select(OrderRow))]
+    _checked(session, [*others, record], len(others))
+    row = _new_row(record)
+    session.add(row)
+    _event(session, row.order_id, actor, "created", {"record": record}, record.get("reason", ""))
+    return row
+
+
+def _checked(session: Session, records: list[dict[str, Any]], index: int) -> None:
+    """Check the orders against master data; problems of the order at ``index`` only."""
+    try:
+        check_with_orders(session, records)
+    except DatasetError as error:
+        own = [p for p in error.problems if p.row in (f"[{index}]", None)]
+        if own:
+            raise DatasetError([_body_problem(p) for p in own]) from None
+
+
+def _body_problem(problem: Problem) -> Problem:
+    return Problem("$.body", None, problem.column, problem.message)
+
+
+def change_order(session: Session, order_id: str, changes: dict[str, Any], reason: str, actor: str) -> OrderRow:
+    row = get_order(session, order_id)
+    record = {**order_record(row), **{k: _plain(v) for k, v in changes.items()}}
+    records = [order_record(r) for r in session.scalars(select(OrderRow)) if r.order_id != order_id]
+    _checked(session, [*records, record], len(records))
+    applied = _apply(row, record)
+    if applied:
+        _event(session, order_id, actor, "change", {"changes": applied}, reason)
+    return row
+
+
+def move_order(session: Session, order_id: str, status: str, line_id: str | None, reason: str, actor: str) -> OrderRow:
+    """Move an order along its lifecycle; an illegal move is a :class:`Conflict`."""
+    row = get_order(session, order_id)
+    allowed = LIFECYCLE[row.status]
+    if status not in allowed:
+        raise Conflict(f"order {order_id} cannot move from {row.status} to {status}", allowed=list(allowed))
+    if status == "in_production":
+        if not line_id:
+            raise Conflict("moving to in_production needs the line (line_id)", allowed=list(allowed))
+        master = master_document(session) or {}
+        routings = {(r["product_id"], r["line_id"]) for r in master.get("routings", [])}
+        if (row.product_id, line_id) not in routings:
+            raise Conflict(f"line {line_id} has no routing for product {row.product_id}", allowed=list(allowed))
+        row.pinned_line = line_id
+    before = row.status
+    row.status, row.updated_at = status, utcnow()
+    _event(session, order_id, actor, "status", {"from": before, "to": status, "line_id": line_id}, reason)
+    return row
+
+
+# -- plans ------------------------------------------------------------------------------------
+
+
+def get_plan(session: Session, plan_id: str) -> PlanJob:
+    if plan_id == "current":
+        plan_id = published_plan_id(session) or ""
+        if not plan_id:
+            raise NotFound("no plan has been published yet")
+    job = session.get(PlanJob, plan_id)
+    if job is None:
+        raise NotFound(f"plan {plan_id} does not exist")
+    return job
+
+
+def published_plan_id(session: Session) -> str | None:
+    newest = session.scalars(select(Publication).order_by(Publication.id.desc()).limit(1)).first()
+    return newest.plan_id if newest else None
+
+
+def publish(session: Session, job: PlanJob, actor: str) -> None:
+    session.add(Publication(plan_id=job.plan_id, by=actor))
+
+
+def reset_unfinished_jobs(session: Session) -> list[str]:
+    """After a restart: running jobs failed (interrupted); queued ones are returned to requeue."""
+    for job in session.scalars(select(PlanJob).where(PlanJob.status == "running")):
+        job.status, job.error, job.finished_at = "failed", "interrupted", utcnow()
+    queued = session.scalars(select(PlanJob.plan_id).where(PlanJob.status == "queued").order_by(PlanJob.created_at))
+    return list(queued)
