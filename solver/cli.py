@@ -36,10 +36,15 @@ EXIT_INVALID = 1
 EXIT_BAD_INPUT = 2
 
 
-def _bad_input(error: DatasetError) -> typer.Exit:
+def print_problems(error: DatasetError) -> None:
+    """Every problem of a bad input, one per line, located by file, row and column."""
     errors.print(f"[bold red]{len(error.problems)} problem(s) in the input:[/]")
     for problem in error.problems:
         errors.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _bad_input(error: DatasetError) -> typer.Exit:
+    print_problems(error)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -82,7 +87,7 @@ def solve(
         lns_rounds=rounds,
         deterministic_time=engine.REPRODUCIBLE_SUBSOLVE_WORK if rounds is not None else None,
     )
-    result = _solve_with_progress(data, params, baseline)
+    result = solve_with_progress(data, params, baseline)
     from solver.validation import validate_schedule
 
     violations = validate_schedule(data, result.schedule, previous=baseline, frozen_days=frozen_days)
@@ -90,7 +95,7 @@ def solve(
         io.write_schedule_json(result.schedule, out)
     if csv:
         io.write_schedule_csv(result.schedule, csv)
-    _print_summary(result, violations)
+    print_summary(result, violations)
     if out:
         console.print(f"schedule written to {out}")
     if csv:
@@ -99,7 +104,7 @@ def solve(
         raise typer.Exit(EXIT_INVALID)
 
 
-def _solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict | None) -> engine.SolveResult:
+def solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict | None) -> engine.SolveResult:
     columns = (
         TextColumn("[bold]solving[/]"),
         BarColumn(),
@@ -128,7 +133,7 @@ def _stage_summary(stages: dict[str, str]) -> str:
     return ", ".join(f"{names.get(k, k)} {v}" for k, v in stages.items()) or "-"
 
 
-def _print_summary(result: engine.SolveResult, violations: list) -> None:
+def print_summary(result: engine.SolveResult, violations: list) -> None:
     schedule = result.schedule
     kpis = schedule["kpis"]
     for warning in schedule["warnings"]:

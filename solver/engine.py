@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 
 from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
-from solver.heuristic import earliest_due_date_schedule
+from solver.heuristic import earliest_due_date_schedule, stable_schedule
 from solver.instance import Instance, build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
 from solver.model import Baseline, ScheduleModel
@@ -144,7 +144,7 @@ class _Solve:
         frozen = params.frozen_days if params.frozen_days is not None else dataset.plant.frozen_days
         self.baseline = Baseline.from_schedule(self.instance, previous, frozen)
         self.frozen = {c.order_id: f for c in self.instance.candidates if (f := self.baseline.frozen(c.order_id))}
-        edd, edd_left_out = earliest_due_date_schedule(self.instance, self.frozen)
+        edd, edd_left_out = earliest_due_date_schedule(self.instance, self.frozen, self.baseline.line_and_start)
         self.timings["heuristic"] = self._lap()
         self.timings["first_plan"] = round(time.monotonic() - self.started, 4)
         self.edd, self.edd_left_out = edd, edd_left_out
@@ -295,7 +295,7 @@ class _Solve:
         model.model.add(model.primary_objective() <= best_primary)
         model.add_exact_end_day_constraints()
         model.model.minimize(model.secondary_objective())
-        model.add_hint(assignments)
+        model.add_hint(self._stable_hint(model, assignments, best_primary))
         solver = _solver(self.params, self.remaining())
         reporter = _Reporter(model, "stability and holding", self.started, self.report, self.stop)
         status = solver.solve(model.model, reporter)
@@ -305,6 +305,13 @@ class _Solve:
             return assignments, "FEASIBLE"
         both_optimal = first_status == "OPTIMAL" and status == cp_model.OPTIMAL
         return model.assignments(solver), "OPTIMAL" if both_optimal else "FEASIBLE"
+
+    def _stable_hint(self, model: ScheduleModel, found: dict[str, Assignment], best_primary: int) -> dict:
+        """The plan that keeps the previous one where it can, when it is as good on levels 1-2."""
+        if not self.baseline.line_and_start:
+            return found
+        stable, _ = stable_schedule(self.instance, self.frozen, self.baseline.line_and_start)
+        return stable if self._primary_value(model, stable) <= best_primary else found
 
     def _primary_value(self, model: ScheduleModel, assignments: dict[str, Assignment]) -> int:
         objective = self._schedule(assignments, _left_out_reasons(self.instance, assignments), "", {})["objective"]

@@ -194,16 +194,42 @@ def plan_rank(instance: Instance, assignments: dict[str, Assignment], left_out: 
     return unscheduled, lateness
 
 
+def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: dict[str, tuple[str, int]]) -> int:
+    """Orders of ``keep`` that are not on their kept line and start day."""
+    moved = 0
+    for order_id, (line_id, day) in keep.items():
+        placed = assignments.get(order_id)
+        if placed is None or placed.line_id != line_id or instance.axes[line_id].day_of(placed.start) != day:
+            moved += 1
+    return moved
+
+
 def earliest_due_date_schedule(
-    instance: Instance, frozen: dict[str, tuple[str, int]] | None = None
+    instance: Instance,
+    frozen: dict[str, tuple[str, int]] | None = None,
+    previous: dict[str, tuple[str, int]] | None = None,
 ) -> tuple[dict[str, Assignment], dict[str, str]]:
     """Assignments and left-out orders (with reasons) of the better list schedule.
 
     ``frozen`` maps orders of the frozen window to the line and start day they keep
     (when they still can: otherwise they are planned like any other order).
+    ``previous`` (a previous plan's lines and start days) adds a third candidate plan
+    that keeps every order where it was when it still fits: the stable replan, which
+    wins ties on lateness by moving fewer orders.
     """
-    frozen = frozen or {}
+    frozen, previous = frozen or {}, previous or {}
     plans = [list_schedule(instance, frozen, key) for key in (by_due_date, by_latest_start(instance))]
-    best = min(plans, key=lambda plan: plan_rank(instance, *plan))
+    if previous:
+        plans.append(stable_schedule(instance, frozen, previous))
+    best = min(plans, key=lambda plan: (*plan_rank(instance, *plan), moved_orders(instance, plan[0], previous)))
     log.debug("list scheduling placed %d orders, left out %d", len(best[0]), len(best[1]))
     return best
+
+
+def stable_schedule(
+    instance: Instance, frozen: dict[str, tuple[str, int]], previous: dict[str, tuple[str, int]]
+) -> tuple[dict[str, Assignment], dict[str, str]]:
+    """Every order of the previous plan kept on its line and start day where it still fits, then the rest."""
+    candidates = {c.order_id for c in instance.candidates}
+    keep = {o: where for o, where in previous.items() if o in candidates}
+    return list_schedule(instance, {**keep, **frozen}, by_due_date)

@@ -1,0 +1,180 @@
+"""``paichan serve`` and ``paichan replan``: the service's commands beside the engine's.
+
+The engine's commands live in :mod:`solver.cli` (the solver never imports the
+service); this module adds the ones that need the database and is the
+console script's entry point.
+"""
+
+from __future__ import annotations
+
+from solver import cli as engine_cli  # first: its clock counts the imports below
+
+import logging
+import secrets
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from api import store
+from api.config import Settings
+from api.db import Database, PlanJob, utcnow
+from api.jobs import summary_of
+from solver import engine, io
+from solver.domain import DatasetError
+from solver.validation import validate_schedule
+
+app = engine_cli.app
+console, errors = engine_cli.console, engine_cli.errors
+log = logging.getLogger(__name__)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+EXIT_OK, EXIT_INVALID, EXIT_BAD_DATA = 0, 1, 2
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load data/sample, plan and publish it if the database has no plan, print keys.")
+    ] = False,
+    demo_time_limit: Annotated[float, typer.Option(help="Seconds for the demo's first plan.")] = 20.0,
+) -> None:
+    """Run the HTTP service under uvicorn (SQLite ./paichan.db unless PAICHAN_DATABASE_URL says otherwise)."""
+    import os
+
+    import uvicorn
+
+    if demo and not Settings().api_keys and not Settings().api_keys_file:
+        keys = {role: f"{role}-{secrets.token_urlsafe(9)}" for role in ("planner", "sales", "batch")}
+        os.environ["PAICHAN_API_KEYS"] = ",".join(f"{r}:{k}" for r, k in keys.items())
+        _print_keys(keys)
+    if demo:
+        _prepare_demo(Settings(), demo_time_limit)
+    from api.main import create_app
+
+    console.print(f"serving on http://{host}:{port}  (OpenAPI docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+def _print_keys(keys: dict[str, str]) -> None:
+    table = Table(title="demo API keys (send as the X-API-Key header)")
+    table.add_column("role")
+    table.add_column("key")
+    for role, key in keys.items():
+        table.add_row(role, key)
+    console.print(table)
+
+
+def _prepare_demo(settings: Settings, time_limit: float) -> None:
+    """Load the sample and publish a first plan unless the database already has them."""
+    database = Database(settings.database_url)
+    database.migrate()
+    with database.sessions() as session:
+        if store.master_document(session) is None:
+            counts = store.replace_dataset(session, io.load_dataset(SAMPLE), "batch:demo")
+            session.commit()
+            console.print(f"loaded {SAMPLE} ({counts['orders_added']} orders)")
+        if store.published_plan_id(session) is None:
+            console.print(f"planning the sample ({time_limit:g} s)...")
+            code = _replan(session, time_limit, publish=True, frozen_days=None, actor="batch:demo")
+            if code != EXIT_OK:
+                raise typer.Exit(code)
+    database.engine.dispose()
+
+
+@app.command()
+def replan(
+    publish: Annotated[bool, typer.Option(help="Publish the new plan if the validator accepts it.")] = False,
+    time_limit: Annotated[float, typer.Option(help="Seconds for the solve.", min=0.1)] = 300.0,
+    frozen_days: Annotated[int | None, typer.Option(help="Frozen window in working days (default: plant's).")] = None,
+) -> None:
+    """Nightly replan: plan the open orders against the published plan, validate, optionally publish.
+
+    Exit codes: 0 planned (and published when asked), 1 invalid or failed, 2 bad data.
+    """
+    database = Database(Settings().database_url)
+    database.migrate()
+    with database.sessions() as session:
+        code = _replan(session, time_limit, publish, frozen_days, actor="batch:replan")
+    database.engine.dispose()
+    raise typer.Exit(code)
+
+
+def _replan(session, time_limit: float, publish: bool, frozen_days: int | None, actor: str) -> int:
+    try:
+        dataset = store.current_dataset(session)
+    except DatasetError as error:
+        engine_cli.print_problems(error)
+        return EXIT_BAD_DATA
+    except store.NotFound as error:
+        errors.print(f"[red]{error}[/]", highlight=False)
+        return EXIT_BAD_DATA
+    baseline_id = store.published_plan_id(session)
+    baseline = session.get(PlanJob, baseline_id).schedule if baseline_id else None
+    job = _new_job(session, dataset, time_limit, frozen_days, baseline_id, actor)
+    params = engine.SolveParams(time_limit=time_limit, frozen_days=frozen_days)
+    result = engine_cli.solve_with_progress(dataset, params, baseline)
+    violations = validate_schedule(dataset, result.schedule, previous=baseline, frozen_days=frozen_days)
+    job.status, job.finished_at, job.schedule = "succeeded", utcnow(), result.schedule
+    job.summary, job.valid = summary_of(result.schedule), not violations
+    job.error = "; ".join(str(v) for v in violations[:20]) or None
+    if publish and not violations:
+        store.publish(session, job, actor)
+    session.commit()
+    _print_changes(result.schedule, baseline)
+    engine_cli.print_summary(result, violations)
+    if violations:
+        errors.print(f"[bold red]plan {job.plan_id} is invalid: not published[/]")
+        return EXIT_INVALID
+    console.print(f"plan {job.plan_id} {'published' if publish else 'stored (not published)'}")
+    return EXIT_OK
+
+
+def _new_job(session, dataset, time_limit, frozen_days, baseline_id, actor) -> PlanJob:
+    job = PlanJob(
+        plan_id=uuid.uuid4().hex[:12],
+        status="running",
+        started_at=utcnow(),
+        created_by=actor,
+        parameters={"time_limit_s": time_limit, "frozen_days": frozen_days, "seed": 0},
+        baseline_plan_id=baseline_id,
+        input_snapshot=io.dataset_document(dataset),
+        progress={},
+    )
+    session.add(job)
+    session.commit()
+    return job
+
+
+def plan_changes(schedule: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, list[str]]:
+    """Orders moved (line or start day) and orders newly late, against the previous plan."""
+    if not baseline:
+        return {"moved": [], "newly_late": [o["order_id"] for o in schedule["orders"] if o["days_late"] > 0]}
+    before = {o["order_id"]: o for o in baseline.get("orders", [])}
+    moved, newly_late = [], []
+    for entry in schedule["orders"]:
+        old = before.get(entry["order_id"])
+        if old and (old["line_id"], old["production_start"]) != (entry["line_id"], entry["production_start"]):
+            moved.append(entry["order_id"])
+        if entry["days_late"] > 0 and (old is None or old.get("days_late", 0) == 0):
+            newly_late.append(entry["order_id"])
+    return {"moved": moved, "newly_late": newly_late}
+
+
+def _print_changes(schedule: dict[str, Any], baseline: dict[str, Any] | None) -> None:
+    changes = plan_changes(schedule, baseline)
+    console.print(f"orders moved against the published plan: {len(changes['moved'])}")
+    for order_id in changes["moved"][:50]:
+        console.print(f"  moved: {order_id}")
+    console.print(f"orders newly late: {len(changes['newly_late'])}")
+    for order_id in changes["newly_late"][:50]:
+        console.print(f"  newly late: {order_id}")
+
+
+def run() -> None:
+    """Console entry point (``paichan``)."""
+    engine_cli.run()
