@@ -26,7 +26,12 @@ FINISHED = ("succeeded", "failed", "cancelled")
 
 @router.post("", response_model=PlanAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
 def start_plan(
-    request: PlanRequest, response: Response, session: SessionDep, caller: Planner, settings: SettingsDep, runner: RunnerDep
+    request: PlanRequest,
+    response: Response,
+    session: SessionDep,
+    caller: Planner,
+    settings: SettingsDep,
+    runner: RunnerDep,
 ) -> PlanAccepted:
     """Snapshot the dataset and queue a solve; answers at once."""
     time_limit = request.time_limit_s or settings.default_time_limit
