@@ -129,7 +129,12 @@ def solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict | 
 
 
 def _stage_summary(stages: dict[str, str]) -> str:
-    names = {"unscheduled_and_lateness": "levels 1-2", "stability_and_holding": "levels 3-4"}
+    names = {
+        "unscheduled_and_lateness": "levels 1-2",
+        "stability_and_holding": "levels 3-4",
+        "lns": "neighbourhood search:",
+        "bound": "bound by",
+    }
     return ", ".join(f"{names.get(k, k)} {v}" for k, v in stages.items()) or "-"
 
 
