@@ -22,7 +22,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.instance import Candidate, Instance, Option
-from solver.model import Baseline
+from solver.model import Baseline, bound_position_by_day
 from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
@@ -203,24 +203,15 @@ class SubModel:
             # end_day >= the run's last day is exact for lateness (which pushes it down);
             # holding pushes it up, so it is pinned from below too when polishing.
             # start_day <= the run's first day is exact for kitting (an earlier issue is stricter).
-            self._day_bound(end_day, run_end, last_minute, present, from_below=False)
+            bound_position_by_day(self.model, end_day, run_end, last_minute, present, from_below=False)
             if self.polish:
-                self._day_bound(end_day, run_end, first_minute, present, from_below=True)
+                bound_position_by_day(self.model, end_day, run_end, first_minute, present, from_below=True)
             if candidate.material_need:
-                self._day_bound(start_day, start, first_minute, present, from_below=True)
+                bound_position_by_day(self.model, start_day, start, first_minute, present, from_below=True)
         scheduled = model.new_bool_var(f"scheduled[{order_id}]")
         self.scheduled[order_id] = scheduled
         model.add(sum(present_vars) == scheduled)
         self._add_order_costs(order_id, candidate, scheduled, end_day, start_day)
-
-    def _day_bound(self, day, position, minute_of_day: list[int], present, from_below: bool) -> None:
-        """``position`` at or after the first (or at or before the last) working minute of ``day``."""
-        limit = self.model.new_int_var(min(minute_of_day), max(minute_of_day), "")
-        self.model.add_element(day, minute_of_day, limit)
-        if from_below:
-            self.model.add(position >= limit).only_enforce_if(present)
-        else:
-            self.model.add(position <= limit).only_enforce_if(present)
 
     def _add_order_costs(self, order_id: str, candidate: Candidate, scheduled, end_day, start_day) -> None:
         instance, model = self.state.instance, self.model

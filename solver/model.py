@@ -69,6 +69,25 @@ class Baseline:
         return None
 
 
+def bound_position_by_day(
+    model: cp_model.CpModel,
+    day: cp_model.IntVar,
+    position: cp_model.LinearExprT,
+    minute_of_day: list[int],
+    present: cp_model.IntVar,
+    from_below: bool,
+) -> None:
+    """When ``present``: ``position`` at or after ``minute_of_day[day]`` (the day's first working
+    minute, ``from_below``) or at or before it (its last). A day off has last < first, so no
+    position can fall on it."""
+    limit = model.new_int_var(min(minute_of_day), max(minute_of_day), "")
+    model.add_element(day, minute_of_day, limit)
+    if from_below:
+        model.add(position >= limit).only_enforce_if(present)
+    else:
+        model.add(position <= limit).only_enforce_if(present)
+
+
 class ScheduleModel:
     """CP-SAT model of the plan; ``stage`` 1 ranks plans by unscheduled then lateness.
 
@@ -166,13 +185,17 @@ class ScheduleModel:
                 last_minute = [int(v) for v in axis.start[1:] - 1]
                 present = option_vars.present
                 if needs_start:
-                    self._position_from(order.start_day, option_vars.start, first_minute, present)
+                    bound_position_by_day(
+                        self.model, order.start_day, option_vars.start, first_minute, present, from_below=True
+                    )
                 if exact_start:
-                    self._position_until(order.start_day, option_vars.start, last_minute, present)
+                    bound_position_by_day(
+                        self.model, order.start_day, option_vars.start, last_minute, present, from_below=False
+                    )
                 # end_day >= the run's true last day: exact for lateness, which pushes it down;
                 # holding pushes it up, so the other side is added with that objective
                 run_end = option_vars.start + option_vars.option.minutes - 1
-                self._position_until(order.end_day, run_end, last_minute, present)
+                bound_position_by_day(self.model, order.end_day, run_end, last_minute, present, from_below=False)
 
     def add_exact_end_day_constraints(self) -> None:
         """An order's last production day is exactly the day its run's last minute falls on."""
@@ -180,23 +203,9 @@ class ScheduleModel:
             for line_id, option_vars in order.options.items():
                 first_minute = [int(v) for v in self._instance.axes[line_id].start[:-1]]
                 run_end = option_vars.start + option_vars.option.minutes - 1
-                self._position_from(order.end_day, run_end, first_minute, option_vars.present)
-
-    def _position_from(
-        self, day: cp_model.IntVar, position: cp_model.LinearExprT, first_minute: list[int], present: cp_model.IntVar
-    ) -> None:
-        """``position`` is at or after the first working minute of ``day``."""
-        lower = self.model.new_int_var(min(first_minute), max(first_minute), "")
-        self.model.add_element(day, first_minute, lower)
-        self.model.add(position >= lower).only_enforce_if(present)
-
-    def _position_until(
-        self, day: cp_model.IntVar, position: cp_model.LinearExprT, last_minute: list[int], present: cp_model.IntVar
-    ) -> None:
-        """``position`` is at or before the last working minute of ``day`` (none on a day off)."""
-        upper = self.model.new_int_var(min(last_minute), max(last_minute), "")
-        self.model.add_element(day, last_minute, upper)
-        self.model.add(position <= upper).only_enforce_if(present)
+                bound_position_by_day(
+                    self.model, order.end_day, run_end, first_minute, option_vars.present, from_below=True
+                )
 
     def _add_earliest_start_constraints(self) -> None:
         """No order starts before its earliest_start (when given) nor before the plan start."""
