@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ class KeyRing:
 
     def __init__(self, entries: list[str]):
         self._keys: list[_Key] = []
+        per_role: dict[str, int] = {}
         for entry in entries:
             parts = [p.strip() for p in entry.strip().split(":")]
             if len(parts) < 2 or not parts[-1]:
@@ -41,7 +41,8 @@ class KeyRing:
             role, secret = parts[0], parts[-1]
             if role not in ROLES:
                 raise ValueError(f"unknown role {role!r} in PAICHAN_API_KEYS (roles: {', '.join(ROLES)})")
-            name = parts[1] if len(parts) == 3 else f"key-{hashlib.sha256(secret.encode()).hexdigest()[:8]}"
+            per_role[role] = per_role.get(role, 0) + 1
+            name = parts[1] if len(parts) == 3 else f"key{per_role[role]}"  # nothing of the secret
             self._keys.append(_Key(role, name, secret.encode()))
 
     @classmethod

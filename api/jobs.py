@@ -31,6 +31,7 @@ class JobRunner:
         self.solver_workers = solver_workers
         self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="paichan-solve")
         self._stops: dict[str, threading.Event] = {}
+        self._running: set[str] = set()
         self._lock = threading.Lock()
 
     def submit(self, plan_id: str) -> None:
@@ -48,14 +49,20 @@ class JobRunner:
         return True
 
     def shutdown(self) -> None:
-        for stop in list(self._stops.values()):
+        """Stop running solves (they keep their best schedule); queued jobs stay queued for the next start."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            running = [self._stops[p] for p in self._running if p in self._stops]
+        for stop in running:
             stop.set()
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        self._pool.shutdown(wait=True)
 
     # -- one job ----------------------------------------------------------------
 
     def _run(self, plan_id: str) -> None:
         stop = self._stops[plan_id]
+        with self._lock:
+            self._running.add(plan_id)
         try:
             self._solve(plan_id, stop)
         except Exception as error:  # a job must end as failed, never vanish
@@ -64,6 +71,7 @@ class JobRunner:
         finally:
             with self._lock:
                 self._stops.pop(plan_id, None)
+                self._running.discard(plan_id)
 
     def _solve(self, plan_id: str, stop: threading.Event) -> None:
         with self.database.sessions() as session:
@@ -96,7 +104,12 @@ class JobRunner:
             summary=summary_of(result.schedule),
             valid=not violations,
             error="; ".join(str(v) for v in violations[:20]) or None,
-            progress={**reporter.latest, "elapsed": result.seconds, "bound": result.bound},
+            progress={
+                **reporter.latest,
+                "elapsed": result.seconds,
+                "best_objective": {k: result.objective[k] for k in ("unscheduled_priority", "weighted_days_late")},
+                "bound": result.bound,
+            },
         )
 
     def _update(self, plan_id: str, **fields: Any) -> None:

@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 class BodySizeLimit:
-    """Refuse request bodies above ``max_bytes`` with 413, declared or streamed."""
+    """Refuse request bodies above ``max_bytes`` with 413, whether declared or streamed."""
 
     def __init__(self, app, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
@@ -72,28 +72,32 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(send)
             return
-        seen = 0
+        seen, refused = 0, False
 
         async def counted_receive() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge
+            if seen > self.max_bytes and not refused:
+                # answer now and tell the app the client is gone, whoever reads the body
+                refused = True
+                await self._too_large(send)
+                return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, counted_receive, send)
-        except _TooLarge:
-            await self._too_large(send)
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise  # a disconnect we caused may surface as an error in the app; anything else is real
 
     async def _too_large(self, send) -> None:
         response = JSONResponse({"detail": f"request body above {self.max_bytes} bytes"}, status_code=413)
         await response({"type": "http"}, _no_receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _no_receive() -> dict[str, Any]:  # pragma: no cover - a response never reads

@@ -183,6 +183,7 @@ def create_order(session: Session, record: dict[str, Any], actor: str) -> OrderR
         raise Conflict(f"order {record['order_id']} already exists")
     others = [order_record(r) for r in session.scalars(select(OrderRow))]
     _checked(session, [*others, record], len(others))
+    _check_pin(session, record)
     row = _new_row(record)
     session.add(row)
     _event(session, row.order_id, actor, "created", {"record": record}, record.get("reason", ""))
@@ -200,14 +201,32 @@ def _checked(session: Session, records: list[dict[str, Any]], index: int) -> Non
 
 
 def _body_problem(problem: Problem) -> Problem:
-    return Problem("$.body", None, problem.column, problem.message)
+    """A dataset problem of the request's own order, located like any bad field of the body."""
+    return Problem("body", None, f"$.{problem.column}" if problem.column else "$", problem.message)
+
+
+def _has_routing(session: Session, product_id: str | None, line_id: str | None) -> bool:
+    routings = (master_document(session) or {}).get("routings", [])
+    return any(r["product_id"] == product_id and r["line_id"] == line_id for r in routings)
+
+
+def _check_pin(session: Session, record: dict[str, Any]) -> None:
+    """An in-production order runs on a line that can make its product."""
+    if record.get("status") != "in_production":
+        return
+    if not _has_routing(session, record.get("product_id"), record.get("pinned_line")):
+        message = f"line {record.get('pinned_line')} has no routing for product {record.get('product_id')}"
+        raise DatasetError([Problem("body", None, "$.pinned_line", message)])
 
 
 def change_order(session: Session, order_id: str, changes: dict[str, Any], reason: str, actor: str) -> OrderRow:
     row = get_order(session, order_id)
+    if row.status in ("closed", "cancelled"):
+        raise Conflict(f"order {order_id} is {row.status}: it can no longer change")
     record = {**order_record(row), **{k: _plain(v) for k, v in changes.items()}}
     records = [order_record(r) for r in session.scalars(select(OrderRow)) if r.order_id != order_id]
     _checked(session, [*records, record], len(records))
+    _check_pin(session, record)
     applied = _apply(row, record)
     if applied:
         _event(session, order_id, actor, "change", {"changes": applied}, reason)
@@ -223,9 +242,7 @@ def move_order(session: Session, order_id: str, status: str, line_id: str | None
     if status == "in_production":
         if not line_id:
             raise Conflict("moving to in_production needs the line (line_id)", allowed=list(allowed))
-        master = master_document(session) or {}
-        routings = {(r["product_id"], r["line_id"]) for r in master.get("routings", [])}
-        if (row.product_id, line_id) not in routings:
+        if not _has_routing(session, row.product_id, line_id):
             raise Conflict(f"line {line_id} has no routing for product {row.product_id}", allowed=list(allowed))
         row.pinned_line = line_id
     before = row.status

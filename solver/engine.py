@@ -76,17 +76,18 @@ class SolveResult:
 class _Reporter(cp_model.CpSolverSolutionCallback):
     """Streams solutions found to a progress callback and honours a stop request."""
 
-    def __init__(self, model: ScheduleModel, stage: str, started: float, report: ProgressCallback | None, stop):
+    def __init__(self, solve: _Solve, model: ScheduleModel, stage: str):
         super().__init__()
-        self._model, self._stage, self._started = model, stage, started
-        self._report, self._stop = report, stop
+        self._model, self._stage, self._started = model, stage, solve.started
+        self._report, self._stop = solve.report, solve.stop
+        self._unplaceable = solve.unplaceable_priority  # orders no plan can place are not in the model
         self.solutions = 0
 
     def on_solution_callback(self) -> None:
         self.solutions += 1
         if self._report:
             objective = {
-                "unscheduled_priority": int(self.value(self._model.unscheduled_priority())),
+                "unscheduled_priority": self._unplaceable + int(self.value(self._model.unscheduled_priority())),
                 "weighted_days_late": int(self.value(self._model.weighted_days_late())),
             }
             self._report(Progress(time.monotonic() - self._started, self._stage, self.solutions, objective))
@@ -139,6 +140,8 @@ class _Solve:
         self.stages: dict[str, str] = {}  # CP-SAT status per lexicographic stage
         self._lateness_floor: int | None = None
         self.instance = build_instance(dataset)
+        orders = dataset.order_by_id
+        self.unplaceable_priority = sum(orders[o].priority for o in self.instance.unplaceable)
         self.warnings = list(self.instance.warnings)
         self.timings["prepare"] = self._lap()
         frozen = params.frozen_days if params.frozen_days is not None else dataset.plant.frozen_days
@@ -206,7 +209,7 @@ class _Solve:
         search = LargeNeighbourhoodSearch(state, settings, locked)
         if self.report:
             start = state.total()
-            objective = {"unscheduled_priority": start[0], "weighted_days_late": start[1]}
+            objective = {"unscheduled_priority": self.unplaceable_priority + start[0], "weighted_days_late": start[1]}
             elapsed = time.monotonic() - self.started
             self.report(Progress(elapsed, "neighbourhood search", 0, objective, self._placed_bound()))
         deadline = self.started + self.params.time_limit - (0.2 + 0.05 * self.params.time_limit)
@@ -223,7 +226,7 @@ class _Solve:
     def _lns_progress(self, search: LargeNeighbourhoodSearch) -> Callable[[tuple], None]:
         def report(cost: tuple) -> None:
             if self.report:
-                objective = {"unscheduled_priority": cost[0], "weighted_days_late": cost[1]}
+                objective = {"unscheduled_priority": self.unplaceable_priority + cost[0], "weighted_days_late": cost[1]}
                 elapsed = time.monotonic() - self.started
                 self.report(Progress(elapsed, "neighbourhood search", search.stats.improvements, objective))
 
@@ -273,7 +276,7 @@ class _Solve:
         model.model.minimize(model.primary_objective())
         share = FIRST_STAGE_SHARE if (self.previous or self.remaining() > 1) else 1.0
         solver = _solver(self.params, self.remaining() * share)
-        reporter = _Reporter(model, "unscheduled and lateness", self.started, self.report, self.stop)
+        reporter = _Reporter(self, model, "unscheduled and lateness")
         status = solver.solve(model.model, reporter)
         self.timings["stage1"] = self._lap()
         self.stages["unscheduled_and_lateness"] = solver.status_name(status)
@@ -297,7 +300,7 @@ class _Solve:
         model.model.minimize(model.secondary_objective())
         model.add_hint(self._stable_hint(model, assignments, best_primary))
         solver = _solver(self.params, self.remaining())
-        reporter = _Reporter(model, "stability and holding", self.started, self.report, self.stop)
+        reporter = _Reporter(self, model, "stability and holding")
         status = solver.solve(model.model, reporter)
         self.timings["stage2"] = self._lap()
         self.stages["stability_and_holding"] = solver.status_name(status)
@@ -315,15 +318,13 @@ class _Solve:
 
     def _primary_value(self, model: ScheduleModel, assignments: dict[str, Assignment]) -> int:
         objective = self._schedule(assignments, _left_out_reasons(self.instance, assignments), "", {})["objective"]
-        unscheduled = objective["unscheduled_priority"] - sum(
-            self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable
-        )
+        unscheduled = objective["unscheduled_priority"] - self.unplaceable_priority
         return model.lateness_weight * unscheduled + objective["weighted_days_late"]
 
     def _bound(self, model: ScheduleModel, solver: cp_model.CpSolver, status: int) -> dict[str, int]:
         """Lower bounds on unscheduled priority and, at that level, on weighted days late."""
         weight = model.lateness_weight
-        fixed = sum(self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable)
+        fixed = self.unplaceable_priority
         found_unscheduled = int(solver.value(model.unscheduled_priority()))
         if status == cp_model.OPTIMAL:
             lateness = int(solver.value(model.weighted_days_late()))
@@ -354,8 +355,7 @@ class _Solve:
             self._lateness_floor = found.weighted_days_late
             self.stages["bound"] = found.method
             self.timings["bound"] = self._lap()
-        fixed = sum(self.instance.dataset.order_by_id[o].priority for o in self.instance.unplaceable)
-        return {"unscheduled_priority": fixed, "weighted_days_late": self._lateness_floor}
+        return {"unscheduled_priority": self.unplaceable_priority, "weighted_days_late": self._lateness_floor}
 
     def _report_bound(self, model: ScheduleModel, bound: dict[str, int], solutions: int) -> None:
         if self.report:

@@ -63,6 +63,16 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+MAX_ID_LENGTH = 100  # ids are keys in files, databases and URLs
+
+
+def _identifier(value: str) -> str:
+    text = value.strip()
+    if len(text) > MAX_ID_LENGTH:
+        raise _Invalid(f"an id may have at most {MAX_ID_LENGTH} characters, this one has {len(text)}")
+    return text
+
+
 def _number(value: str) -> float:
     try:
         number = float(value)
@@ -179,21 +189,23 @@ TABLES: dict[str, _Table] = {
         _Table(
             "lines",
             Line,
-            (_col("line_id", _text, True), _col("hours_per_day", _non_negative, True), _col("name", _text)),
+            (_col("line_id", _identifier, True), _col("hours_per_day", _non_negative, True), _col("name", _text)),
         ),
         _Table(
             "line_calendar",
             LineCalendarEntry,
-            (_col("line_id", _text, True), _col("date", _date, True), _col("hours", _non_negative, True)),
+            (_col("line_id", _identifier, True), _col("date", _date, True), _col("hours", _non_negative, True)),
         ),
         _Table("calendar", CalendarException, (_col("date", _date, True), _col("working", _flag, True))),
-        _Table("products", Product, (_col("product_id", _text, True), _col("name", _text), _col("family", _text))),
+        _Table(
+            "products", Product, (_col("product_id", _identifier, True), _col("name", _text), _col("family", _text))
+        ),
         _Table(
             "routings",
             Routing,
             (
-                _col("product_id", _text, True),
-                _col("line_id", _text, True),
+                _col("product_id", _identifier, True),
+                _col("line_id", _identifier, True),
                 _col("units_per_hour", _positive, True),
                 _col("setup_hours", _non_negative),
             ),
@@ -201,23 +213,27 @@ TABLES: dict[str, _Table] = {
         _Table(
             "bom",
             BomItem,
-            (_col("product_id", _text, True), _col("material_id", _text, True), _col("qty_per_unit", _positive, True)),
+            (
+                _col("product_id", _identifier, True),
+                _col("material_id", _identifier, True),
+                _col("qty_per_unit", _positive, True),
+            ),
         ),
         _Table(
             "materials",
             Material,
-            (_col("material_id", _text, True), _col("on_hand", _non_negative, True), _col("name", _text)),
+            (_col("material_id", _identifier, True), _col("on_hand", _non_negative, True), _col("name", _text)),
         ),
         _Table(
             "arrivals",
             Arrival,
-            (_col("material_id", _text, True), _col("date", _date, True), _col("qty", _positive, True)),
+            (_col("material_id", _identifier, True), _col("date", _date, True), _col("qty", _positive, True)),
         ),
         _Table(
             "customers",
             Customer,
             (
-                _col("customer_id", _text, True),
+                _col("customer_id", _identifier, True),
                 _col("name", _text),
                 _col("region", _text),
                 _col("transit_days", _non_negative_whole),
@@ -227,15 +243,15 @@ TABLES: dict[str, _Table] = {
             "orders",
             Order,
             (
-                _col("order_id", _text, True),
-                _col("product_id", _text, True),
+                _col("order_id", _identifier, True),
+                _col("product_id", _identifier, True),
                 _col("quantity", _positive_whole, True),
                 _col("due_date", _date, True),
-                _col("customer_id", _text),
+                _col("customer_id", _identifier),
                 _col("priority", _priority),
                 _col("status", _one_of(ORDER_STATUSES)),
                 _col("earliest_start", _date),
-                _col("pinned_line", _text),
+                _col("pinned_line", _identifier),
                 _col("order_type", _one_of(ORDER_TYPES)),
                 _col("deposit_ratio", _fraction),
             ),
@@ -244,7 +260,7 @@ TABLES: dict[str, _Table] = {
             "inventory",
             InventoryFigure,
             (
-                _col("product_id", _text, True),
+                _col("product_id", _identifier, True),
                 _col("stock_ceiling", _non_negative),
                 _col("in_transit", _non_negative),
                 _col("forecast_week", _non_negative),

@@ -90,7 +90,8 @@ def cancel_plan(plan_id: str, session: SessionDep, _: Planner, runner: RunnerDep
     job = store.get_plan(session, plan_id)
     if job.status in FINISHED:
         raise store.Conflict(f"plan {job.plan_id} has already finished ({job.status})", status=job.status)
-    if not runner.cancel(job.plan_id) and job.status == "queued":
+    runner.cancel(job.plan_id)
+    if job.status == "queued":  # never started: cancelled now (the runner skips it when its turn comes)
         job.status, job.finished_at = "cancelled", utcnow()
         session.commit()
     session.refresh(job)
