@@ -21,7 +21,7 @@ from ortools.sat.python import cp_model
 from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
 from solver.heuristic import earliest_due_date_schedule, stable_schedule
-from solver.instance import Instance, build_instance
+from solver.instance import MATERIAL_SCALE, Instance, build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
 from solver.model import Baseline, ScheduleModel
 from solver.solution import Assignment, build_schedule
@@ -118,16 +118,36 @@ def _rank(objective: dict[str, int]) -> tuple[int, int, int, int]:
 
 
 def _left_out_reasons(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, str]:
+    """Why each placeable order is still left out: a material the planned kits used up, or capacity."""
+    left = _material_left_at_horizon_end(instance, assignments)
     reasons = {}
     for candidate in instance.candidates:
-        if candidate.order_id not in assignments:
-            lines = ", ".join(o.line_id for o in candidate.options)
-            minutes = min(o.minutes for o in candidate.options)
-            reasons[candidate.order_id] = (
-                f"no room for its {minutes} minutes on line(s) {lines} before the horizon end "
-                "without leaving out orders of more priority"
+        if candidate.order_id in assignments:
+            continue
+        short = [m for m, quantity in sorted(candidate.material_need.items()) if quantity > left[m]]
+        if short:
+            detail = ", ".join(
+                f"{m} (needs {candidate.material_need[m] / MATERIAL_SCALE:g}, {max(0, left[m]) / MATERIAL_SCALE:g} left)"
+                for m in short
             )
+            reasons[candidate.order_id] = f"material taken by orders of more priority or earlier due: {detail}"
+            continue
+        lines = ", ".join(o.line_id for o in candidate.options)
+        minutes = min(o.minutes for o in candidate.options)
+        reasons[candidate.order_id] = (
+            f"no room for its {minutes} minutes on line(s) {lines} before the horizon end "
+            "without leaving out orders of more priority"
+        )
     return reasons
+
+
+def _material_left_at_horizon_end(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, int]:
+    by_id = {c.order_id: c for c in instance.candidates}
+    left = {m: int(available[-1]) for m, available in instance.material_available.items()}
+    for order_id in assignments:
+        for material_id, quantity in by_id[order_id].material_need.items():
+            left[material_id] -= quantity
+    return left
 
 
 class _Solve:

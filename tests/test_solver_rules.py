@@ -173,6 +173,20 @@ def test_material_shared_by_two_orders_goes_to_the_higher_priority(solve_and_val
     assert schedule["objective"] == objective(late=2)
 
 
+# Regression: an order left out because the planned kits used up a material was
+# reported as short of line capacity. M1: 100 on hand, no arrival; A (100 units,
+# priority 3) and B (40 units) both need it: A is planned, B is left out for M1.
+def test_order_left_out_for_material_says_which_material(solve_and_validate):
+    orders = [order("A", 100, "2026-12-02", priority=3), order("B", 40, "2026-12-02")]
+    data = tiny_dataset(orders, materials=[Material("M1", 100.0)], bom=[BomItem("P1", "M1", 1.0)])
+    schedule = solve_and_validate(data)
+    assert_proven_optimal(schedule)
+    reason = unscheduled_reasons(schedule)["B"]
+    assert "M1 (needs 40, 0 left)" in reason
+    assert "room" not in reason
+    assert schedule["objective"] == objective(unscheduled=1)
+
+
 # -- inspection and dispatch: the next plant working days --------------------------------
 
 
