@@ -157,7 +157,7 @@ def _scaled_down(quantity: float) -> int:
     return math.floor(quantity * MATERIAL_SCALE + 1e-6)
 
 
-def _scaled_up(quantity: float) -> int:
+def scaled_up(quantity: float) -> int:
     return math.ceil(quantity * MATERIAL_SCALE - 1e-6)
 
 
@@ -184,7 +184,7 @@ def _candidate(
     need: dict[str, int] = {}
     if order.status != "in_production":
         for item in dataset.bom_by_product.get(order.product_id, ()):
-            need[item.material_id] = need.get(item.material_id, 0) + _scaled_up(item.qty_per_unit * order.quantity)
+            need[item.material_id] = need.get(item.material_id, 0) + scaled_up(item.qty_per_unit * order.quantity)
         for material_id, quantity in need.items():
             enough = np.flatnonzero(available[material_id] >= quantity)
             if len(enough) == 0:

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from ortools.sat.python import cp_model
 
 from solver.calendar import PlantCalendar, hours_to_minutes, run_minutes
 from solver.domain import WEEKDAYS, Dataset, Order
-from solver.instance import MATERIAL_SCALE, _scaled_up, build_instance
+from solver.instance import build_instance, scaled_up
+from solver.lns import Neighbourhood, PlanState, SubModel
+from solver.model import Baseline
+from solver.solution import assignments_from_schedule
 
 SPECIAL_ORDER_DEPOSIT = 0.3
 
@@ -81,8 +85,13 @@ class PlanLedger:
     held: list[dict[str, Any]] = field(default_factory=list)
 
 
-def plan_ledger(dataset: Dataset, schedule: dict[str, Any] | None) -> PlanLedger:
-    """The capacity and material a schedule leaves free (an empty plan when ``schedule`` is None)."""
+def plan_ledger(
+    dataset: Dataset, schedule: dict[str, Any] | None, holds: list[dict[str, Any]] | None = None
+) -> PlanLedger:
+    """The capacity and material a schedule leaves free (an empty plan when ``schedule`` is None).
+
+    ``holds`` are quote holds: ``{"product_id", "quantity", "placement"}``, booked like planned runs.
+    """
     instance = build_instance(dataset)
     calendar = instance.calendar
     lines = {
@@ -93,22 +102,27 @@ def plan_ledger(dataset: Dataset, schedule: dict[str, Any] | None) -> PlanLedger
     }
     issued = {m: np.zeros(calendar.horizon, np.int64) for m in instance.material_available}
     for entry in (schedule or {}).get("orders", []):
-        _book(dataset, calendar, lines, issued, entry)
+        order = dataset.order_by_id.get(entry["order_id"])
+        if order is None:
+            continue
+        kitted = 0 if order.status == "in_production" else order.quantity  # a running order has its kit
+        _book(dataset, calendar, lines, issued, entry, order.product_id, kitted)
+    for hold in holds or []:
+        _book(dataset, calendar, lines, issued, hold["placement"], hold["product_id"], hold["quantity"])
     free = {m: _suffix_min(instance.material_available[m] - np.cumsum(issued[m])) for m in issued}
     return PlanLedger(calendar, lines, free)
 
 
-def _book(dataset: Dataset, calendar: PlantCalendar, lines, issued, entry: dict[str, Any]) -> None:
-    ledger = lines[entry["line_id"]]
-    days = [calendar.index_of(dt.date.fromisoformat(a["date"])) for a in entry["allocations"]]
-    for day, allocation in zip(days, entry["allocations"], strict=True):
+def _book(dataset: Dataset, calendar: PlantCalendar, lines, issued, run: dict, product_id: str, quantity: int) -> None:
+    """Take a run's minutes from its line and its kit (``quantity`` units) from the materials."""
+    ledger = lines[run["line_id"]]
+    days = [calendar.index_of(dt.date.fromisoformat(a["date"])) for a in run["allocations"]]
+    for day, allocation in zip(days, run["allocations"], strict=True):
         ledger.used[day] += allocation["minutes"]
     for day in days[:-1]:
         ledger.carries_on[day] = True
-    order = dataset.order_by_id.get(entry["order_id"])
-    if order is not None and order.status != "in_production":
-        for item in dataset.bom_by_product.get(order.product_id, ()):
-            issued[item.material_id][days[0]] += _scaled_up(item.qty_per_unit * order.quantity)
+    for item in dataset.bom_by_product.get(product_id, ()) if quantity else ():
+        issued[item.material_id][days[0]] += scaled_up(item.qty_per_unit * quantity)
 
 
 def _suffix_min(values: np.ndarray) -> np.ndarray:
@@ -199,7 +213,7 @@ def earliest_delivery_fixed(dataset: Dataset, ledger: PlanLedger, prospect: Pros
     calendar = ledger.calendar
     release = release_day(dataset, calendar)
     need = {
-        item.material_id: _scaled_up(item.qty_per_unit * prospect.quantity)
+        item.material_id: scaled_up(item.qty_per_unit * prospect.quantity)
         for item in dataset.bom_by_product.get(prospect.product_id, ())
     }
     material_day, material_binding = _material_day(ledger, need, release, calendar)
@@ -369,4 +383,68 @@ def _demand_control(dataset: Dataset, prospect: Prospect) -> list[dict]:
     ]
 
 
-__all__ = ["MATERIAL_SCALE"]
+
+class _PromiseModel(SubModel):
+    """The prospect and the committed runs around it: the prospect's end as early as possible,
+    every committed order kept in the plan and ending no later than it does now."""
+
+    def __init__(self, state: PlanState, hood: Neighbourhood, prospect_id: str):
+        self.prospect_id = prospect_id
+        super().__init__(state, hood)
+
+    def _add_objective(self) -> None:
+        for order_id in self.hood.freed:
+            if order_id == self.prospect_id:
+                continue
+            run = self.state.runs[order_id]
+            self.model.add(self.scheduled[order_id] == 1)
+            self.model.add(self.end_days[order_id] <= run.end_day)
+        self.model.add(self.scheduled[self.prospect_id] == 1)
+        self.model.minimize(self.end_days[self.prospect_id])
+
+
+def earliest_delivery_resequenced(
+    dataset: Dataset,
+    schedule: dict[str, Any],
+    prospect: Prospect,
+    fixed: Answer,
+    time_limit: float = 0.5,
+    neighbours: int = 40,
+) -> tuple[dt.date | None, str]:
+    """Earliest delivery when committed orders on the prospect's lines may move (none later).
+
+    CP-SAT re-places the prospect and up to ``neighbours`` committed runs of its lines
+    between its release day and the fixed answer's last day, starting from the fixed
+    answer; ``time_limit`` seconds, then the fixed answer stands.
+    """
+    if fixed.placement is None:
+        return None, "no fixed placement to start from"
+    started = time.monotonic()
+    extended = dataset.replace(orders=(*dataset.orders, replace(prospect.as_order(), status="confirmed")))
+    instance = build_instance(extended)
+    if prospect.order_id not in {c.order_id for c in instance.candidates}:
+        return fixed.earliest_delivery_fixed, "the order cannot be placed"
+    entries = [*schedule.get("orders", []), {"order_id": prospect.order_id, **fixed.placement}]
+    state = PlanState(instance, Baseline({}), assignments_from_schedule(instance, entries))
+    run = state.runs[prospect.order_id]
+    first = release_day(extended, instance.calendar)
+    lines = [o.line_id for o in state.candidates[prospect.order_id].options]
+    nearby = [o for line in lines for o in state.runs_between(line, int(instance.axes[line].start[first]), run.end)]
+    committed = [o for o in dict.fromkeys(nearby) if o != prospect.order_id]
+    committed = [o for o in committed if state.candidates[o].order.status != "in_production"][:neighbours]
+    hood = Neighbourhood("promise", {prospect.order_id, *committed}, first, run.end_day)
+    sub = _PromiseModel(state, hood, prospect.order_id)
+    sub.hint()
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit - (time.monotonic() - started))
+    solver.parameters.num_workers = 1
+    status = solver.solve(sub.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return fixed.earliest_delivery_fixed, "no better sequence found in time: the fixed answer stands"
+    placed = sub.solution(solver)[prospect.order_id]
+    axis = instance.axes[placed[0]]
+    last = axis.day_of(placed[1] + state.option(prospect.order_id, placed[0]).minutes - 1)
+    delivery = instance.calendar.date_of(instance.delivery_day(state.candidates[prospect.order_id], last))
+    proof = "optimal" if status == cp_model.OPTIMAL else "best found in time"
+    best = min(delivery, fixed.earliest_delivery_fixed)
+    return best, f"{len(committed)} committed orders on {', '.join(lines)} re-sequenced ({proof})"

@@ -201,3 +201,37 @@ def build_schedule(
     if solver_info:
         document["solver"] = solver_info
     return document
+
+
+def assignments_from_schedule(instance: Instance, entries: list[dict[str, Any]]) -> dict[str, Assignment]:
+    """Runs back on the working-minute axes from schedule entries (the inverse of :func:`allocations`).
+
+    A run that carries on past its first day takes the tail of that day; runs of a
+    single day are packed after the run that carries over into it, in their order.
+    Entries whose order or line the instance does not know are skipped.
+    """
+    candidates = {c.order_id: c for c in instance.candidates}
+    head: dict[tuple[str, int], int] = {}  # next free minute of a line-day for single-day runs
+    carried_over: dict[tuple[str, int], int] = {}
+    singles: list[tuple[str, int, str]] = []
+    assignments = {}
+    for entry in entries:
+        order_id, line_id = entry.get("order_id"), entry.get("line_id")
+        axis = instance.axes.get(line_id)
+        if order_id not in candidates or axis is None or not entry.get("allocations"):
+            continue
+        days = [instance.calendar.index_of(dt.date.fromisoformat(a["date"])) for a in entry["allocations"]]
+        if len(days) == 1:
+            singles.append((line_id, days[0], order_id))
+            continue
+        first_minutes = entry["allocations"][0]["minutes"]
+        assignments[order_id] = Assignment(order_id, line_id, int(axis.start[days[0] + 1]) - first_minutes)
+        carried_over[(line_id, days[-1])] = entry["allocations"][-1]["minutes"]
+    for line_id, day, order_id in sorted(singles):
+        axis = instance.axes[line_id]
+        key = (line_id, day)
+        start = head.get(key, int(axis.start[day]) + carried_over.get(key, 0))
+        minutes = option_for(candidates[order_id], line_id).minutes
+        assignments[order_id] = Assignment(order_id, line_id, start)
+        head[key] = start + minutes
+    return assignments
