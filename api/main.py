@@ -16,7 +16,8 @@ from api.auth import KeyRing
 from api.config import Settings, get_settings
 from api.db import Database
 from api.jobs import JobRunner
-from api.routes import dataset, health, orders, plans
+from api.promising import Promiser
+from api.routes import dataset, feasibility, health, orders, plans, quotes
 from solver.domain import DatasetError
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.keys = KeyRing.from_settings(settings)
+    app.state.promiser = Promiser()
     if not len(app.state.keys):
         log.warning("no API keys configured (PAICHAN_API_KEYS): every /v1 call will be refused")
     _add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (health.router, dataset.router, orders.router, plans.router):
+    for router in (health.router, dataset.router, orders.router, plans.router, feasibility.router, quotes.router):
         app.include_router(router)
     return app
 

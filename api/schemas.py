@@ -159,3 +159,47 @@ class PlanOut(BaseModel):
 class Published(BaseModel):
     plan_id: str
     published_at: dt.datetime
+
+
+class FeasibilityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(gt=0)
+    due_date: dt.date
+    customer_id: str | None = None
+    priority: int = Field(1, ge=1, le=10)
+    order_type: OrderType = "regular"
+    deposit_ratio: float | None = Field(None, ge=0, le=1)
+    resequence: bool = Field(True, description="also answer with committed orders re-sequenced (up to 0.5 s)")
+
+
+class FeasibilityAnswer(BaseModel):
+    feasible: bool
+    requested_due_date: dt.date
+    earliest_delivery_fixed: dt.date | None = None
+    earliest_delivery_resequenced: dt.date | None = None
+    placement: dict[str, Any] | None = None
+    binding: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    resequencing: str
+    plan_id: str
+    answer_ms: float
+
+
+class QuoteRequest(FeasibilityRequest):
+    hold_hours: float | None = Field(None, gt=0, le=24 * 30)
+
+
+class QuoteOut(BaseModel):
+    quote_id: str
+    status: str
+    expires_at: dt.datetime
+    promised_delivery: dt.date | None = None
+    placement: dict[str, Any] | None = None
+    request: dict[str, Any]
+    order_id: str | None = None
+
+
+class QuoteConfirmed(BaseModel):
+    order_id: str

@@ -215,6 +215,45 @@ def validate(
 
 
 @app.command()
+def promise(
+    dataset: Annotated[Path, typer.Argument(help="CSV folder, .json document or .xlsx workbook.")],
+    product: Annotated[str, typer.Option(help="Product id of the prospective order.")],
+    quantity: Annotated[int, typer.Option(min=1)],
+    due: Annotated[str, typer.Option(help="Requested due date, YYYY-MM-DD.")],
+    customer: Annotated[str | None, typer.Option(help="Customer id (for transit days).")] = None,
+    schedule: Annotated[Path | None, typer.Option(help="The current plan (JSON); none: an empty plant.")] = None,
+    order_type: Annotated[str, typer.Option(help="regular, non_regular or special.")] = "regular",
+    deposit: Annotated[float | None, typer.Option(help="Paid deposit as a fraction of the order's value.")] = None,
+) -> None:
+    """Order review: earliest delivery with no committed order moving, and with re-sequencing."""
+    import datetime as dt
+    import json
+
+    from solver.promise import Prospect, earliest_delivery_fixed, earliest_delivery_resequenced, plan_ledger
+
+    try:
+        data = io.load_dataset(dataset)
+        plan = io.load_schedule(schedule) if schedule else {"orders": []}
+        due_date = dt.date.fromisoformat(due)
+    except DatasetError as error:
+        raise _bad_input(error) from None
+    except ValueError:
+        errors.print(f"--due: {due!r} is not a date (YYYY-MM-DD)", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if product not in data.product_by_id:
+        errors.print(f"--product: unknown product {product!r}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    prospect = Prospect(product, quantity, due_date, customer, order_type=order_type, deposit_ratio=deposit)
+    answer = earliest_delivery_fixed(data, plan_ledger(data, plan), prospect)
+    answer.earliest_delivery_resequenced, answer.resequencing = earliest_delivery_resequenced(
+        data, plan, prospect, answer
+    )
+    dates = [d for d in (answer.earliest_delivery_fixed, answer.earliest_delivery_resequenced) if d]
+    answer.feasible = bool(dates) and min(dates) <= due_date
+    console.print_json(json.dumps(answer.as_dict(), ensure_ascii=False))
+
+
+@app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the dataset to.")],
     orders: Annotated[int, typer.Option(min=1)] = 300,

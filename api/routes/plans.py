@@ -14,6 +14,7 @@ from sqlalchemy import select
 from api import store
 from api.db import PlanJob, Publication, utcnow
 from api.deps import CallerDep, Planner, RunnerDep, SessionDep, SettingsDep
+from api.promising import hold_as_order, open_holds
 from api.schemas import ErrorOut, PlanAccepted, PlanOut, PlanRequest, Published
 from solver import io
 from solver.validation import validate_schedule
@@ -42,6 +43,7 @@ def start_plan(
     if request.baseline is not None:
         baseline = store.get_plan(session, request.baseline).plan_id
     snapshot = store.dataset_document(session)
+    snapshot["orders"] += [hold_as_order(hold) for hold in open_holds(session)]  # held room stays held
     job = PlanJob(
         plan_id=uuid.uuid4().hex[:12],
         status="queued",

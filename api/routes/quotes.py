@@ -1,0 +1,99 @@
+"""Quote holds: keep the capacity and material of a feasibility answer for a while."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+from sqlalchemy import select
+
+from api import store
+from api.db import QuoteHold, utcnow
+from api.deps import CallerDep, OrderWriter, SessionDep, SettingsDep
+from api.promising import open_holds
+from api.schemas import ErrorOut, QuoteConfirmed, QuoteOut, QuoteRequest
+
+router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
+
+ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+
+
+@router.post("", response_model=QuoteOut, status_code=status.HTTP_201_CREATED, responses=ERRORS)
+def hold_quote(body: QuoteRequest, request: Request, session: SessionDep, caller: OrderWriter, settings: SettingsDep):
+    """Answer the feasibility request and hold its placement until it expires (default 24 h)."""
+    asked = body.model_dump(mode="json", exclude={"hold_hours"})
+    answer = request.app.state.promiser.answer(
+        session, {**body.model_dump(exclude={"hold_hours"}), "resequence": False}
+    )
+    if answer["placement"] is None:
+        raise store.Conflict("nothing to hold: the order cannot be placed in the published plan", answer=answer)
+    hours = body.hold_hours or settings.quote_hold_hours
+    hold = QuoteHold(
+        quote_id=uuid.uuid4().hex[:12],
+        request=asked,
+        answer=answer,
+        expires_at=utcnow() + dt.timedelta(hours=hours),
+        created_by=caller.actor,
+    )
+    session.add(hold)
+    session.commit()
+    return _out(hold)
+
+
+@router.get("", response_model=list[QuoteOut])
+def list_quotes(session: SessionDep, _: CallerDep) -> list[QuoteOut]:
+    """Open holds (not expired, confirmed or released)."""
+    return [_out(hold) for hold in open_holds(session)]
+
+
+@router.post("/{quote_id}/confirm", response_model=QuoteConfirmed, status_code=201, responses=ERRORS)
+def confirm_quote(quote_id: str, session: SessionDep, caller: OrderWriter) -> QuoteConfirmed:
+    """Turn the hold into a confirmed order due on the promised date."""
+    hold = _open_hold(session, quote_id)
+    asked = hold.request
+    record = {
+        "order_id": f"Q-{hold.quote_id}",
+        "product_id": asked["product_id"],
+        "quantity": asked["quantity"],
+        "due_date": hold.answer["earliest_delivery_fixed"],
+        "priority": asked.get("priority", 1),
+        "status": "confirmed",
+        "order_type": asked.get("order_type", "regular"),
+    }
+    record |= {k: asked[k] for k in ("customer_id", "deposit_ratio") if asked.get(k) is not None}
+    store.create_order(session, {**record, "reason": f"quote {hold.quote_id} confirmed"}, caller.actor)
+    hold.status, hold.order_id = "confirmed", record["order_id"]
+    session.commit()
+    return QuoteConfirmed(order_id=record["order_id"])
+
+
+@router.delete("/{quote_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def release_quote(quote_id: str, session: SessionDep, _: OrderWriter) -> Response:
+    hold = _open_hold(session, quote_id)
+    hold.status = "released"
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _open_hold(session, quote_id: str) -> QuoteHold:
+    hold = session.scalars(select(QuoteHold).where(QuoteHold.quote_id == quote_id)).first()
+    if hold is None:
+        raise store.NotFound(f"quote {quote_id} does not exist")
+    if hold.status != "open":
+        raise store.Conflict(f"quote {quote_id} is {hold.status}")
+    if hold.expires_at <= utcnow():
+        raise store.Conflict(f"quote {quote_id} expired at {hold.expires_at.isoformat()}")
+    return hold
+
+
+def _out(hold: QuoteHold) -> QuoteOut:
+    return QuoteOut(
+        quote_id=hold.quote_id,
+        status=hold.status,
+        expires_at=hold.expires_at,
+        promised_delivery=hold.answer.get("earliest_delivery_fixed"),
+        placement=hold.answer.get("placement"),
+        request=hold.request,
+        order_id=hold.order_id,
+    )
