@@ -383,7 +383,6 @@ def _demand_control(dataset: Dataset, prospect: Prospect) -> list[dict]:
     ]
 
 
-
 class _PromiseModel(SubModel):
     """The prospect and the committed runs around it: the prospect's end as early as possible,
     every committed order kept in the plan and ending no later than it does now."""

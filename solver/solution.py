@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from solver.domain import COLLECTION_DAYS
 from solver.instance import Candidate, Instance, Option
 
@@ -146,6 +148,57 @@ def line_loads(instance: Instance, entries: list[dict[str, Any]]) -> list[dict[s
     return rows
 
 
+def explain_late_orders(instance: Instance, entries: list[dict[str, Any]], loads: list[dict[str, Any]]) -> None:
+    """Give every late order its ``binding`` reasons: why it could not run earlier.
+
+    The days its lines were full between the day it could first start and the day it
+    did, the material that arrived only later, and its earliest start.
+    """
+    full: dict[str, list[str]] = {}
+    for row in loads:
+        if row["minutes_available"] > 0 and row["minutes_used"] >= row["minutes_available"]:
+            full.setdefault(row["line_id"], []).append(row["date"])
+    by_id = {c.order_id: c for c in instance.candidates}
+    for entry in entries:
+        if entry["days_late"] <= 0:
+            continue
+        candidate = by_id[entry["order_id"]]
+        earliest = instance.calendar.date_of(candidate.earliest_day).isoformat()
+        reasons: list[dict[str, Any]] = [{"kind": "days_late", "days": entry["days_late"]}]
+        alone = min(
+            instance.days_late(candidate, instance.axes[o.line_id].day_of(o.earliest_position + o.minutes - 1))
+            for o in candidate.options
+        )
+        if alone > 0:  # due before the order could be made and delivered on an empty plant
+            reasons.append({"kind": "lead_time", "days": alone})
+        reasons += _material_reasons(instance, candidate)
+        if candidate.order.earliest_start and candidate.order.earliest_start > instance.calendar.plan_start:
+            reasons.append({"kind": "earliest_start", "date": candidate.order.earliest_start.isoformat()})
+        for option in candidate.options:
+            days = [d for d in full.get(option.line_id, []) if earliest <= d < entry["production_start"]]
+            if days:
+                reasons.append(
+                    {
+                        "kind": "capacity",
+                        "line_id": option.line_id,
+                        "dates": [days[0], days[-1]],
+                        "full_days": len(days),
+                    }
+                )
+        entry["binding"] = reasons
+
+
+def _material_reasons(instance: Instance, candidate: Candidate) -> list[dict[str, Any]]:
+    """Materials the order's whole kit could not be issued from before they arrived."""
+    reasons = []
+    for material_id, quantity in sorted(candidate.material_need.items()):
+        enough = np.flatnonzero(instance.material_available[material_id] >= quantity)
+        if len(enough) and enough[0] > 0:
+            available_from = instance.calendar.date_of(int(enough[0])).isoformat()
+            reasons.append({"kind": "material", "material_id": material_id, "available_from": available_from})
+    return reasons
+
+
 def kpis(instance: Instance, entries: list[dict[str, Any]], unscheduled: dict[str, str]) -> dict[str, Any]:
     """Planner KPIs: orders planned / late / unscheduled, on-time rate, lateness, holding, utilisation."""
     late = [e for e in entries if e["days_late"] > 0]
@@ -186,6 +239,8 @@ def build_schedule(
     entries = [order_entry(instance, by_id[a.order_id], a) for a in assignments.values()]
     entries.sort(key=lambda e: (e["line_id"], e["production_start"], e["order_id"]))
     left_out = {**instance.unplaceable, **unscheduled}
+    loads = line_loads(instance, entries)
+    explain_late_orders(instance, entries, loads)
     document = {
         "plan_start": instance.calendar.plan_start.isoformat(),
         "status": status,
@@ -195,7 +250,7 @@ def build_schedule(
         "warnings": list(warnings if warnings is not None else instance.warnings),
         "orders": entries,
         "unscheduled": [{"order_id": k, "reason": v} for k, v in sorted(left_out.items())],
-        "line_loads": line_loads(instance, entries),
+        "line_loads": loads,
         "kpis": kpis(instance, entries, left_out),
     }
     if solver_info:
