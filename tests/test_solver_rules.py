@@ -53,6 +53,12 @@ def test_capacity_binds_second_order_waits_a_day(solve_and_validate):
     assert dates_of(schedule, "B") == ("2026-12-01", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-03")
     assert planned(schedule, "B")["days_late"] == 1
     assert schedule["objective"] == objective(late=1)
+    # why B is late: L1 was full on Monday (A's day), the day it could have started
+    assert planned(schedule, "B")["binding"] == [
+        {"kind": "days_late", "days": 1},
+        {"kind": "capacity", "line_id": "L1", "dates": ["2026-11-30", "2026-11-30"], "full_days": 1},
+    ]
+    assert "binding" not in planned(schedule, "A")
 
 
 # A and B (240 units each, due Wed 12-02) fit together on Monday: 240 + 240 = 480 min.
