@@ -154,6 +154,7 @@ class SubModel:
         self.start_ranges: dict[tuple[str, str], tuple[int, int]] = {}  # allowed run positions
         self.start_days: dict[str, cp_model.IntVar] = {}
         self.end_days: dict[str, cp_model.IntVar] = {}
+        self.deliveries: dict[str, cp_model.IntVar] = {}  # at least the delivery day of the run
         self.scheduled: dict[str, cp_model.IntVar] = {}
         self.cost_terms: dict[str, list[cp_model.LinearExprT]] = {"u": [], "l": [], "c": [], "h": []}
         self.bounds = {"l": 0, "h": 0}
@@ -220,6 +221,7 @@ class SubModel:
         window = deliveries[first : last + 1]
         delivery = model.new_int_var(min(window), max(window), "")
         model.add_element(end_day, deliveries, delivery)
+        self.deliveries[order_id] = delivery
         max_late = max(0, max(window) - candidate.due_day)
         max_hold = max(0, candidate.due_day - min(window) - 7)
         late = model.new_int_var(0, max_late, f"late[{order_id}]")

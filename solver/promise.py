@@ -315,10 +315,26 @@ def why_not_earlier(
     start = max([release, *[_day_of(calendar, b["available_from"]) for b in material_binding if b["available_from"]]])
     for routing in dataset.routings_by_product[prospect.product_id]:
         line = ledger.lines[routing.line_id]
-        full = [d for d in range(start, run.first_day + 1) if line.capacity[d] > 0 and line.free[d] <= 0]
-        if full:
-            dates = [calendar.date_of(full[0]).isoformat(), calendar.date_of(full[-1]).isoformat()]
-            reasons.append({"kind": "capacity", "line_id": routing.line_id, "dates": dates, "full_days": len(full)})
+        stop = run.first_day
+        if routing.line_id != run.line_id:  # how far this line's own earliest run had to wait
+            minutes = hours_to_minutes(routing.setup_hours) + run_minutes(prospect.quantity, routing.units_per_hour)
+            own = insert_run(line, minutes, start)
+            stop = own[0] if own else len(line.capacity)
+        # the days it waited out, and its own first day when committed work there pushed it to the tail
+        last = min(stop, len(line.capacity) - 1)
+        busy = [d for d in range(start, last + 1) if line.capacity[d] > 0 and line.used[d] > 0]
+        if busy:
+            full = sum(1 for d in busy if line.free[d] <= 0)
+            dates = [calendar.date_of(busy[0]).isoformat(), calendar.date_of(busy[-1]).isoformat()]
+            reasons.append(
+                {
+                    "kind": "capacity",
+                    "line_id": routing.line_id,
+                    "dates": dates,
+                    "busy_days": len(busy),
+                    "full_days": full,
+                }
+            )
     if not reasons:
         reasons.append({"kind": "calendar", "detail": "the earliest working days after release"})
     return reasons
@@ -396,8 +412,9 @@ class _PromiseModel(SubModel):
             if order_id == self.prospect_id:
                 continue
             run = self.state.runs[order_id]
+            delivered = self.state.instance.delivery_day(self.state.candidates[order_id], run.end_day)
             self.model.add(self.scheduled[order_id] == 1)
-            self.model.add(self.end_days[order_id] <= run.end_day)
+            self.model.add(self.deliveries[order_id] <= delivered)  # no committed order delivers later
         self.model.add(self.scheduled[self.prospect_id] == 1)
         self.model.minimize(self.end_days[self.prospect_id])
 
@@ -428,9 +445,21 @@ def earliest_delivery_resequenced(
     run = state.runs[prospect.order_id]
     first = release_day(extended, instance.calendar)
     lines = [o.line_id for o in state.candidates[prospect.order_id].options]
-    nearby = [o for line in lines for o in state.runs_between(line, int(instance.axes[line].start[first]), run.end)]
-    committed = [o for o in dict.fromkeys(nearby) if o != prospect.order_id]
-    committed = [o for o in committed if state.candidates[o].order.status != "in_production"][:neighbours]
+    nearby = [
+        o
+        for line in lines
+        for o in state.runs_between(
+            line, int(instance.axes[line].start[first]), int(instance.axes[line].start[run.end_day + 1]) - 1
+        )
+    ]
+    frozen_until = instance.calendar.frozen_window_end(dataset.plant.frozen_days)
+    committed = [
+        o
+        for o in dict.fromkeys(nearby)
+        if o != prospect.order_id
+        and state.candidates[o].order.status != "in_production"  # running orders stay
+        and state.runs[o].start_day > frozen_until  # so do orders of the frozen window
+    ][:neighbours]
     hood = Neighbourhood("promise", {prospect.order_id, *committed}, first, run.end_day)
     sub = _PromiseModel(state, hood, prospect.order_id)
     sub.hint()

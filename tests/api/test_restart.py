@@ -186,3 +186,31 @@ def test_startup_fails_running_jobs_and_requeues_queued_ones(database_url: str, 
         waiting = wait_finished(client, "waiting")
         assert waiting["status"] == "succeeded" and waiting["valid"] is True
         assert client.get("/v1/plans/done", headers=PLANNER).json()["status"] == "succeeded"
+
+
+# Regression: 200 feasibility requests at once exhausted the database pool (5 + 10
+# connections for 40 worker threads, each request holding its connection while the
+# ones that had finished waited for a thread to close theirs): 500s after 30 s.
+def test_a_burst_of_feasibility_requests_all_succeed(database_url: str, tmp_path: Path, small_document: dict) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with running_server(database_url, tmp_path / "server.log") as (_server, client):
+        assert client.put("/v1/dataset", json=small_document, headers=PLANNER).status_code == 200
+        plan_id = client.post("/v1/plans", json={"time_limit_s": 2}, headers=PLANNER).json()["plan_id"]
+        deadline = time.monotonic() + 60
+        while client.get(f"/v1/plans/{plan_id}", headers=PLANNER).json()["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert client.post(f"/v1/plans/{plan_id}/publish", headers=PLANNER).status_code == 200
+        before = client.get("/v1/plans/current/schedule", headers=PLANNER).json()
+        product = small_document["routings"][0]["product_id"]
+        body = {"product_id": product, "quantity": 1, "due_date": "2030-01-01"}
+
+        def ask(_: int) -> int:
+            with httpx.Client(base_url=client.base_url, headers=SALES, timeout=120) as own:
+                return own.post("/v1/feasibility", json=body).status_code
+
+        with ThreadPoolExecutor(max_workers=200) as pool:
+            statuses = list(pool.map(ask, range(200)))
+        assert statuses == [200] * 200
+        assert client.get("/v1/plans/current/schedule", headers=PLANNER).json() == before

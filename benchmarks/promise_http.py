@@ -1,0 +1,143 @@
+"""Order promising through HTTP on 127.0.0.1, against a published plan of committed orders.
+
+Starts the real server (SQLite in a temporary folder), loads a generated plant,
+plans and publishes it, then measures POST /v1/feasibility: latency of the fixed
+policy and of the resequenced one (sequential requests), the days resequencing
+gains, and a burst of concurrent requests (errors, and the plan unchanged).
+
+    python benchmarks/promise_http.py --generate 2000x20x90x4 --plan-seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from benchmarks.api_e2e import free_port
+from solver import io
+from solver.generate import generate_dataset
+
+KEY = "promise-bench-key"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def requests_for(document: dict, count: int, seed: int) -> list[dict]:
+    chooser = random.Random(seed)
+    products = sorted({r["product_id"] for r in document["routings"]})
+    start = document["plant"]["plan_start"]
+    base = time.mktime(time.strptime(start, "%Y-%m-%d"))
+    asks = []
+    for _ in range(count):
+        due = time.strftime("%Y-%m-%d", time.localtime(base + chooser.randint(10, 80) * 86400))
+        asks.append({"product_id": chooser.choice(products), "quantity": chooser.randint(1, 8), "due_date": due})
+    return asks
+
+
+def timed(client: httpx.Client, body: dict) -> tuple[float, dict]:
+    began = time.perf_counter()
+    response = client.post("/v1/feasibility", json=body)
+    response.raise_for_status()
+    return (time.perf_counter() - began) * 1000, response.json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generate", default="2000x20x90x4")
+    parser.add_argument("--plan-seconds", type=float, default=30.0)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrent", type=int, default=200)
+    args = parser.parse_args()
+    dataset = generate_dataset(*[int(p) for p in args.generate.split("x")])
+    document = io.dataset_document(dataset)
+    with tempfile.TemporaryDirectory() as folder:
+        port = free_port()
+        env = {**os.environ, "PAICHAN_DATABASE_URL": f"sqlite:///{folder}/p.db", "PAICHAN_API_KEYS": f"planner:{KEY}"}
+        command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+        log = open(os.environ.get("PROMISE_BENCH_LOG", os.devnull), "w")  # noqa: SIM115 - closed with the server
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+        try:
+            run(f"http://127.0.0.1:{port}", document, args)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.close()
+
+
+def run(base: str, document: dict, args) -> None:
+    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=600) as client:
+        for _ in range(100):
+            try:
+                client.get("/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        client.put("/v1/dataset", json=document).raise_for_status()
+        plan_id = client.post("/v1/plans", json={"time_limit_s": args.plan_seconds}).json()["plan_id"]
+        while client.get(f"/v1/plans/{plan_id}").json()["status"] in ("queued", "running"):
+            time.sleep(0.5)
+        client.post(f"/v1/plans/{plan_id}/publish").raise_for_status()
+        committed = len(client.get("/v1/plans/current/schedule").json()["orders"])
+        before = client.get("/v1/plans/current/schedule").text
+        timed(client, {**requests_for(document, 1, 0)[0], "resequence": False})  # warm the cache
+        fixed = [timed(client, {**body, "resequence": False}) for body in requests_for(document, args.requests, 1)]
+        resequenced = [timed(client, body) for body in requests_for(document, args.requests // 2, 2)]
+        gains = [
+            _days(answer["earliest_delivery_fixed"]) - _days(answer["earliest_delivery_resequenced"])
+            for _, answer in resequenced
+            if answer["earliest_delivery_fixed"] and answer["earliest_delivery_resequenced"]
+        ]
+        burst = requests_for(document, args.concurrent, 3)
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.concurrent) as pool:
+            outcomes = list(pool.map(lambda body: _status(base, body), burst))
+        burst_seconds = time.perf_counter() - began
+        after = client.get("/v1/plans/current/schedule").text
+    print(f"committed orders in the published plan: {committed}")
+    print("| policy | requests | p50 ms | p95 ms | max ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, rows in (("fixed", fixed), ("resequenced (0.5 s box)", resequenced)):
+        latencies = [ms for ms, _ in rows]
+        print(
+            f"| {name} | {len(rows)} | {statistics.median(latencies):.1f} | {percentile(latencies, 0.95):.1f} "
+            f"| {max(latencies):.1f} |"
+        )
+    answered = sum(1 for _, a in fixed if a["earliest_delivery_fixed"])
+    print(f"fixed answers with a placement: {answered}/{len(fixed)}")
+    if gains:
+        earlier = sum(1 for g in gains if g > 0)
+        print(
+            f"resequencing: {len(gains)} comparable answers, mean gain {statistics.mean(gains):.2f} days, "
+            f"earlier in {earlier}, never later: {min(gains) >= 0}"
+        )
+    errors = [s for s in outcomes if s != 200]
+    print(
+        f"{args.concurrent} concurrent requests: {len(errors)} errors ({json.dumps(errors[:5])}), "
+        f"{burst_seconds:.1f} s in all, plan unchanged: {before == after}"
+    )
+
+
+def _days(text: str) -> int:
+    return int(time.mktime(time.strptime(text, "%Y-%m-%d")) // 86400)
+
+
+def _status(base: str, body: dict) -> int:
+    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=600) as client:
+        return client.post("/v1/feasibility", json=body).status_code
+
+
+if __name__ == "__main__":
+    main()
