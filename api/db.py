@@ -113,8 +113,11 @@ class QuoteHold(Base):
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite is opened for use from worker threads with foreign keys on."""
+    # more connections than the server's worker threads (40), so no request waits on the pool
+    # while the requests holding connections wait for a thread to finish them
+    pool = {"pool_size": 20, "max_overflow": 40}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # pragma: no cover - driver hook
@@ -124,7 +127,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def migrate(engine: Engine) -> None:

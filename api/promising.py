@@ -46,6 +46,7 @@ class Promiser:
             raise store.Conflict("no plan has been published yet: feasibility is answered against the published plan")
         dataset, schedule = self._plan(session, plan_id)
         holds = open_holds(session)
+        session.close()  # the answer needs no database: give the connection back before computing
         ledger = self._ledger(plan_id, dataset, schedule, holds)
         prospect = Prospect(
             product_id=request["product_id"],
