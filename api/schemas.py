@@ -7,19 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-OrderStatus = Literal[
-    "received",
-    "reviewed",
-    "confirmed",
-    "in_production",
-    "produced",
-    "inspected",
-    "shipped",
-    "delivered",
-    "closed",
-    "cancelled",
-]
-OrderType = Literal["regular", "non_regular", "special"]
+from solver.domain import ORDER_STATUSES, ORDER_TYPES
+
+OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]  # one list of statuses: the domain's
+OrderType = Literal[ORDER_TYPES]  # type: ignore[valid-type]
 
 
 class ProblemOut(BaseModel):
