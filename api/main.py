@@ -17,7 +17,7 @@ from api.config import Settings, get_settings
 from api.db import Database
 from api.jobs import JobRunner
 from api.promising import Promiser
-from api.routes import dataset, feasibility, health, orders, plans, quotes
+from api.routes import dataset, feasibility, health, orders, plans, quotes, ui
 from solver.domain import DatasetError
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("no API keys configured (PAICHAN_API_KEYS): every /v1 call will be refused")
     _add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (health.router, dataset.router, orders.router, plans.router, feasibility.router, quotes.router):
+    for router in (
+        health.router,
+        dataset.router,
+        orders.router,
+        plans.router,
+        feasibility.router,
+        quotes.router,
+        ui.router,
+    ):
         app.include_router(router)
     return app
 

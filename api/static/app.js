@@ -1,0 +1,373 @@
+// The planner page: sign-in, the role's views, and which plan's schedule they show.
+//
+// Plain ES modules, no build step: the browser loads js/*.js as they are. Views:
+//   #gantt   Gantt per line          (js/gantt.js)
+//   #load    line load heat strip    (js/load.js)
+//   #late    late and unscheduled    (js/late.js)
+//   #plans   solve, watch, compare, publish (js/plans.js)
+//   #review  order review and quote holds   (js/review.js)
+// The first three show one schedule: the published plan's unless another finished
+// plan is picked in the "plan" selector.
+
+import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey } from "./js/api.js";
+import { Gantt, tooltip } from "./js/gantt.js";
+import { applyStatic, language, onLanguageChange, setLanguage, t } from "./js/i18n.js";
+import { LateTable, lateRows } from "./js/late.js";
+import { OVERLOAD, renderLoad } from "./js/load.js";
+import { PlansView } from "./js/plans.js";
+import { ReviewView } from "./js/review.js";
+import { addDays, day, esc } from "./js/util.js";
+
+// What each role may do (API.md); the page hides what the signed-in role may not.
+const ROLE_MAY = {
+  planner: ["view", "review", "quote", "plan"],
+  batch: ["view", "review", "quote", "plan"],
+  sales: ["view", "review", "quote"],
+};
+const VIEWS = ["gantt", "load", "late", "plans", "review"];
+const SCHEDULE_VIEWS = ["gantt", "load", "late"];
+
+const $ = (selector) => document.querySelector(selector);
+
+// Render timings, read by benchmarks/ui_render.py and handy in the console.
+const timings = {};
+window.paichan = { timings };
+
+const state = {
+  caller: null, // {role, name}
+  plans: [],
+  sourceId: null, // the plan whose schedule the schedule views show
+  schedules: new Map(), // plan id → Promise of its schedule (finished plans never change)
+  dataset: null, // Promise of GET /v1/dataset, fetched only when a view needs it
+  view: "gantt",
+  rendered: {}, // view → plan id it last drew
+  pendingSelect: null, // an order to select once the Gantt is drawn
+  schedule: null, // the schedule last drawn, for redrawing in another language
+  selected: null, // the order shown under the Gantt
+};
+
+const gantt = new Gantt($("#gantt-chart"), { onSelect: showOrder });
+window.paichan.gantt = gantt; // for the console and benchmarks/ui_render.py
+const late = new LateTable($("#late-table"), $("#late-summary"));
+const app = {
+  canPlan: () => may("plan"),
+  canQuote: () => may("quote"),
+  publishedId,
+  loadSchedule,
+  dataset: loadDataset,
+  message: flash,
+  error: flashError,
+  onPlansChanged: (plans) => {
+    state.plans = plans;
+    fillSources();
+  },
+  onView: (planId) => {
+    selectSource(planId);
+    location.hash = "#gantt";
+  },
+  onPublished: async (planId) => {
+    selectSource(planId);
+  },
+};
+const plans = new PlansView($('section[data-view="plans"]'), app);
+const review = new ReviewView($('section[data-view="review"]'), app);
+
+// -- sign-in -----------------------------------------------------------------------
+
+function may(what) {
+  return Boolean(state.caller && ROLE_MAY[state.caller.role]?.includes(what));
+}
+
+async function signIn(key) {
+  // GET /v1/whoami answers the key's role without touching any data
+  state.caller = await api("GET", "/v1/whoami", { key });
+  storeKey(key);
+  $("#signin").hidden = true;
+  $("#app").hidden = false;
+  $("#signout").hidden = false;
+  applyRole();
+  await plans.refresh();
+  showView(viewFromHash());
+}
+
+function signOut(message = "") {
+  forgetKey();
+  plans.stop();
+  Object.assign(state, { caller: null, plans: [], sourceId: null, schedules: new Map(), dataset: null, rendered: {}, schedule: null, selected: null });
+  $("#app").hidden = true;
+  $("#signout").hidden = true;
+  $("#who").hidden = true;
+  $("#signin").hidden = false;
+  $("#signin-key").value = "";
+  const error = $("#signin-error");
+  error.textContent = message;
+  error.hidden = !message;
+  $("#signin-key").focus();
+}
+
+function applyRole() {
+  const { role, name } = state.caller;
+  const who = $("#who");
+  who.hidden = false;
+  who.textContent = t("role.signed_in", { name, role: t(`role.${role}`) });
+  who.dataset.role = role;
+  for (const el of document.querySelectorAll("[data-needs]")) el.classList.toggle("denied", !may(el.dataset.needs));
+  $("#may-list").innerHTML = (ROLE_MAY[role] || []).map((what) => `<li data-may="${what}">${esc(t(`may.${what}`))}</li>`).join("");
+}
+
+$("#signin-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const key = $("#signin-key").value.trim();
+  const error = $("#signin-error");
+  error.hidden = true;
+  try {
+    await signIn(key);
+  } catch (failure) {
+    error.textContent = failure.status === 401 ? t("signin.rejected") : t("signin.failed", { detail: failure.message });
+    error.hidden = false;
+  }
+});
+$("#signout").addEventListener("click", () => signOut());
+setUnauthorizedHandler(() => signOut(t("signin.rejected")));
+
+// -- which schedule ---------------------------------------------------------------------
+
+function publishedId() {
+  return state.plans.find((plan) => plan.published)?.plan_id ?? null;
+}
+
+function loadSchedule(planId) {
+  const plan = state.plans.find((p) => p.plan_id === planId);
+  const finished = plan && !["queued", "running"].includes(plan.status);
+  if (finished && state.schedules.has(planId)) return state.schedules.get(planId);
+  const started = performance.now();
+  const promise = api("GET", `/v1/plans/${encodeURIComponent(planId)}/schedule`).then((schedule) => {
+    timings.scheduleFetchMs = performance.now() - started;
+    return schedule;
+  });
+  if (finished) state.schedules.set(planId, promise);
+  promise.catch(() => state.schedules.delete(planId));
+  return promise;
+}
+
+function loadDataset() {
+  state.dataset ??= api("GET", "/v1/dataset").catch((error) => {
+    state.dataset = null;
+    throw error;
+  });
+  return state.dataset;
+}
+
+/** The plan selector: the published plan first, then every other plan with a schedule. */
+function fillSources() {
+  const select = $("#source");
+  const published = publishedId();
+  const choices = state.plans.filter((p) => p.summary && p.status !== "failed");
+  choices.sort((a, b) => (b.published ? 1 : 0) - (a.published ? 1 : 0));
+  select.innerHTML = choices
+    .map((p) => {
+      const label = p.published ? t("source.published", { id: p.plan_id }) : t("source.plan", { id: p.plan_id, status: t(`status.${p.status}`) });
+      return `<option value="${esc(p.plan_id)}">${esc(label)}</option>`;
+    })
+    .join("");
+  if (!state.sourceId || !choices.some((p) => p.plan_id === state.sourceId)) state.sourceId = published;
+  if (state.sourceId) select.value = state.sourceId;
+}
+
+function selectSource(planId) {
+  state.sourceId = planId;
+  fillSources();
+  state.rendered = {};
+  if (SCHEDULE_VIEWS.includes(state.view)) renderView(state.view);
+}
+
+$("#source").addEventListener("change", (event) => selectSource(event.target.value));
+
+// -- views --------------------------------------------------------------------------------
+
+function viewFromHash() {
+  const name = location.hash.replace("#", "");
+  return VIEWS.includes(name) ? name : "gantt";
+}
+
+function showView(name) {
+  state.view = name;
+  for (const section of document.querySelectorAll("section.view")) section.hidden = section.dataset.view !== name;
+  for (const link of document.querySelectorAll("#tabs a")) link.classList.toggle("active", link.dataset.view === name);
+  const scheduleView = SCHEDULE_VIEWS.includes(name);
+  $("#source-bar").hidden = !scheduleView;
+  $("#source-none").hidden = !(scheduleView && !state.sourceId);
+  renderView(name);
+}
+
+window.addEventListener("hashchange", () => {
+  if (state.caller) showView(viewFromHash());
+});
+
+async function renderView(name) {
+  try {
+    if (name === "plans") {
+      plans.render(); // at once from what is known, then with plans others started meanwhile
+      await plans.refresh();
+      return;
+    }
+    if (name === "review") {
+      $("#review-result").hidden = !review.answer;
+      await Promise.all([review.fillChoices(), review.refreshQuotes()]);
+      return;
+    }
+    const planId = state.sourceId;
+    if (!planId) return;
+    if (state.rendered[name] === planId) return;
+    $("#source-summary").textContent = t("source.loading");
+    const schedule = await loadSchedule(planId);
+    if (state.sourceId !== planId || state.view !== name) return; // the user moved on meanwhile
+    state.schedule = schedule;
+    summarise(schedule);
+    if (name === "gantt") await drawGantt(schedule, planId);
+    if (name === "load") drawLoad(schedule);
+    if (name === "late") await drawLate(schedule, planId);
+    state.rendered[name] = planId;
+  } catch (error) {
+    flashError(error);
+  }
+}
+
+function summarise(schedule) {
+  const late = schedule.orders.filter((o) => o.days_late > 0).length;
+  const lines = new Set(schedule.line_loads.map((row) => row.line_id)).size;
+  const text = t("gantt.summary", { orders: schedule.orders.length, late, unscheduled: schedule.unscheduled.length, lines });
+  $("#gantt-summary").textContent = text;
+  $("#source-summary").textContent = text;
+}
+
+async function drawGantt(schedule, planId) {
+  const started = performance.now();
+  document.body.dataset.ganttReady = "";
+  await gantt.show(schedule);
+  timings.ganttDrawMs = performance.now() - started;
+  timings.ganttReadyMs = performance.now(); // since navigation start
+  document.body.dataset.ganttReady = planId;
+  if (state.pendingSelect) {
+    gantt.select(state.pendingSelect);
+    state.pendingSelect = null;
+  }
+}
+
+function drawLoad(schedule) {
+  const mode = document.querySelector('input[name="load-mode"]:checked').value;
+  $("#load-hint").textContent = t("load.hint", { limit: Math.round(OVERLOAD * 100) });
+  renderLoad($("#load-strip"), schedule, mode);
+}
+
+async function drawLate(schedule, planId) {
+  let known = new Map();
+  if (schedule.unscheduled.length) {
+    // unscheduled entries carry only id and reason: customer, product... come from the dataset
+    const dataset = await loadDataset().catch(() => ({ orders: [] }));
+    known = new Map(dataset.orders.map((o) => [o.order_id, o]));
+  }
+  late.show(lateRows(schedule, known), planId);
+}
+
+function showOrder(order) {
+  state.selected = order;
+  const box = $("#gantt-details");
+  if (!order) {
+    box.hidden = true;
+    return;
+  }
+  const allocations = order.allocations.map((a) => `${esc(a.date)}: ${esc(a.minutes)} min, ${esc(a.quantity)}`).join("<br>");
+  box.innerHTML = `<h3>${esc(t("gantt.selected"))}</h3><div class="columns"><div>${tooltip(order)}</div><div>${allocations}</div></div>`;
+  box.hidden = false;
+}
+
+// Gantt toolbar: zoom presets and buttons (wheel zoom and drag pan come with vis)
+$("#gantt-fit").addEventListener("click", () => gantt.fit());
+$("#gantt-week").addEventListener("click", () => gantt.span(7));
+$("#gantt-month").addEventListener("click", () => gantt.span(31));
+$("#gantt-zoom-in").addEventListener("click", () => gantt.zoom(0.5));
+$("#gantt-zoom-out").addEventListener("click", () => gantt.zoom(2));
+$("#gantt-tails").addEventListener("change", (event) => gantt.setTails(event.target.checked));
+
+for (const radio of document.querySelectorAll('input[name="load-mode"]')) {
+  radio.addEventListener("change", () => {
+    state.rendered.load = null;
+    renderView("load");
+  });
+}
+
+// a line-day of the heat strip opens that week of the Gantt
+$("#load-strip").addEventListener("click", (event) => {
+  const cell = event.target.closest(".heat-cell");
+  if (!cell) return;
+  location.hash = "#gantt";
+  const from = day(cell.dataset.date);
+  setTimeout(() => gantt.span(7, addDays(from, -((from.getDay() + 6) % 7))), 0);
+});
+
+// an order id in the late table opens it in the Gantt
+$("#late-table").addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-order]");
+  if (!link) return;
+  event.preventDefault();
+  state.pendingSelect = link.dataset.order;
+  if (state.rendered.gantt === state.sourceId) {
+    gantt.select(state.pendingSelect);
+    state.pendingSelect = null;
+  }
+  location.hash = "#gantt";
+});
+$("#late-export").addEventListener("click", () => late.exportCsv());
+
+// -- messages ----------------------------------------------------------------------------
+
+let flashTimer = null;
+
+function flash(text, isError = false, extra = []) {
+  const box = $("#flash");
+  box.className = isError ? "error" : "success";
+  box.innerHTML = esc(text) + (extra.length ? `<ul>${extra.map((line) => `<li>${esc(line)}</li>`).join("")}</ul>` : "");
+  box.hidden = false;
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => (box.hidden = true), isError ? 15000 : 6000);
+}
+
+function flashError(error, extra = []) {
+  if (error instanceof ApiError && error.status === 0) flash(t("error.network", { detail: error.detail }), true);
+  else if (error instanceof ApiError) flash(t("error.generic", { status: error.status, detail: error.detail }), true, extra);
+  else {
+    flash(String(error), true);
+    console.warn(error); // a bug of the page: keep the stack for whoever opens the console
+  }
+}
+
+// -- language -----------------------------------------------------------------------------
+
+$("#lang").value = language();
+$("#lang").addEventListener("change", (event) => setLanguage(event.target.value));
+onLanguageChange(() => {
+  if (!state.caller) return;
+  applyRole();
+  fillSources();
+  plans.render();
+  review.renderAnswer();
+  if (state.schedule) summarise(state.schedule);
+  if (state.selected) showOrder(state.selected);
+  if (plans.comparing && !$("#plan-compare").hidden) plans.compare(plans.comparing);
+  state.rendered.load = null;
+  state.rendered.late = null;
+  if (state.view === "gantt") gantt.relabel();
+  if (state.view !== "gantt") state.rendered.gantt = null;
+  showView(state.view);
+});
+
+// -- start ----------------------------------------------------------------------------------
+
+applyStatic(document);
+const key = storedKey();
+if (key) {
+  signIn(key).catch((error) => signOut(error.status === 401 ? t("signin.rejected") : t("signin.failed", { detail: error.message })));
+} else {
+  signOut();
+}

@@ -1,0 +1,169 @@
+// Order review: ask POST /v1/feasibility for a new order, show both earliest dates, the
+// binding reasons and the review rules, and hold the capacity as a quote (POST /v1/quotes).
+
+import { api } from "./api.js";
+import { has, t } from "./i18n.js";
+import { esc, reasonText, when } from "./util.js";
+
+export class ReviewView {
+  /** `app` gives {canQuote(), publishedId(), dataset(), message(text), error(error)}. */
+  constructor(root, app) {
+    this.root = root;
+    this.app = app;
+    this.request = null; // the request behind the answer shown, for the quote hold
+    this.answer = null;
+    this.form = root.querySelector("#review-form");
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.check();
+    });
+    this.form.querySelector("#review-type").addEventListener("change", () => this.toggleDeposit());
+    root.querySelector("#review-hold").addEventListener("click", () => this.hold());
+    root.querySelector("#quote-table").addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-action]");
+      if (button) this[button.dataset.action](button.dataset.quote);
+    });
+    this.toggleDeposit();
+  }
+
+  toggleDeposit() {
+    this.form.querySelector("#review-deposit-field").hidden = this.form.querySelector("#review-type").value !== "special";
+  }
+
+  /** Offer the dataset's products and customers as suggestions (any value may still be typed). */
+  async fillChoices() {
+    // suggestions only: without a dataset the form still works (and the answer says what is wrong)
+    const dataset = await this.app.dataset().catch(() => ({}));
+    const options = (rows, key) => rows.map((r) => `<option value="${esc(r[key])}">${esc(r.name || "")}</option>`).join("");
+    this.root.querySelector("#review-products").innerHTML = options(dataset.products || [], "product_id");
+    this.root.querySelector("#review-customers").innerHTML = options(dataset.customers || [], "customer_id");
+  }
+
+  readForm() {
+    const value = (id) => this.form.querySelector(id).value.trim();
+    const request = {
+      product_id: value("#review-product"),
+      quantity: Number(value("#review-quantity")),
+      due_date: value("#review-due"),
+      priority: Number(value("#review-priority") || 1),
+      order_type: value("#review-type"),
+    };
+    if (value("#review-customer")) request.customer_id = value("#review-customer");
+    if (request.order_type === "special" && value("#review-deposit") !== "") request.deposit_ratio = Number(value("#review-deposit"));
+    return request;
+  }
+
+  async check() {
+    const result = this.root.querySelector("#review-result");
+    if (!this.app.publishedId()) {
+      result.hidden = false;
+      result.innerHTML = `<p class="notice">${esc(t("review.no_plan"))}</p>`;
+      return;
+    }
+    const request = this.readForm();
+    result.hidden = false;
+    result.innerHTML = `<p>${esc(t("loading"))}</p>`;
+    result.dataset.state = "loading";
+    try {
+      this.answer = await api("POST", "/v1/feasibility", { body: request });
+      this.request = request;
+      this.renderAnswer();
+    } catch (error) {
+      result.innerHTML = "";
+      result.dataset.state = "error";
+      this.app.error(error);
+    }
+  }
+
+  renderAnswer() {
+    const a = this.answer;
+    if (!a) return;
+    const result = this.root.querySelector("#review-result");
+    const dateRow = (label, value, cls = "") => `<tr><th>${esc(t(label))}</th><td class="${cls}">${esc(value ?? "—")}</td></tr>`;
+    const late = (date) => (date && date > a.requested_due_date ? "late-date" : "ok-date");
+    let html = `<p class="verdict ${a.feasible ? "feasible" : "infeasible"}" data-feasible="${a.feasible}">${esc(t(a.feasible ? "review.feasible" : "review.infeasible"))}</p>`;
+    html += `<table class="facts">`;
+    html += dateRow("review.requested", a.requested_due_date);
+    html += dateRow("review.fixed", a.earliest_delivery_fixed, late(a.earliest_delivery_fixed));
+    html += dateRow("review.resequenced", a.earliest_delivery_resequenced, late(a.earliest_delivery_resequenced));
+    html += dateRow("review.resequencing", a.resequencing);
+    html += `</table>`;
+    const p = a.placement;
+    if (p) {
+      html += `<h3>${esc(t("review.placement"))}</h3><table class="facts">`;
+      html += dateRow("order.line", p.line_id);
+      html += dateRow("order.production", `${p.production_start} – ${p.production_end}`);
+      html += dateRow("order.inspection", p.inspection_date);
+      html += dateRow("order.dispatch", p.dispatch_date);
+      html += dateRow("order.delivery", p.delivery_date);
+      html += `</table>`;
+    }
+    html += `<h3>${esc(t("review.binding"))}</h3><ul class="binding">`;
+    html += a.binding.map((reason) => `<li data-kind="${esc(reason.kind)}">${esc(reasonText(reason))}</li>`).join("");
+    html += `</ul><h3>${esc(t("review.checks"))}</h3><ul class="checks">`;
+    html += a.checks
+      .map((check) => {
+        const rule = has(`rule.${check.rule}`) ? t(`rule.${check.rule}`) : check.rule;
+        return `<li class="${check.ok ? "ok" : "fail"}" data-rule="${esc(check.rule)}"><b>${esc(check.ok ? "✓ " + t("check.ok") : "✗ " + t("check.fail"))}</b> ${esc(rule)}: ${esc(check.detail)}</li>`;
+      })
+      .join("");
+    html += `</ul><p class="muted">${esc(t("review.answer_ms", { ms: a.answer_ms, plan: a.plan_id }))}</p>`;
+    result.innerHTML = html;
+    result.dataset.state = "answered";
+    // a hold needs a placement to hold, and a role that may write orders; it keeps the run
+    // found with the other orders fixed, so it promises that date, not the resequenced one
+    this.root.querySelector("#review-hold-box").hidden = !(p && this.app.canQuote());
+    this.root.querySelector("#review-hold-note").textContent = p ? t("review.hold_note", { date: a.earliest_delivery_fixed, line: p.line_id }) : "";
+  }
+
+  async hold() {
+    if (!this.request) return;
+    const hours = Number(this.root.querySelector("#review-hold-hours").value || 24);
+    try {
+      const quote = await api("POST", "/v1/quotes", { body: { ...this.request, hold_hours: hours } });
+      const text = t("review.held", { id: quote.quote_id, date: quote.promised_delivery, expires: when(quote.expires_at) });
+      const held = this.root.querySelector("#review-held");
+      held.textContent = text;
+      held.dataset.quote = quote.quote_id;
+      this.root.querySelector("#review-hold-box").hidden = true;
+      await this.refreshQuotes();
+    } catch (error) {
+      this.app.error(error);
+    }
+  }
+
+  async refreshQuotes() {
+    const quotes = await api("GET", "/v1/quotes");
+    const canQuote = this.app.canQuote();
+    const body = quotes
+      .map((q) => {
+        const actions = canQuote
+          ? `<button type="button" class="small primary" data-action="confirm" data-quote="${esc(q.quote_id)}">${esc(t("review.confirm"))}</button>
+             <button type="button" class="small" data-action="release" data-quote="${esc(q.quote_id)}">${esc(t("review.release"))}</button>`
+          : "";
+        return `<tr data-quote="${esc(q.quote_id)}"><td><code>${esc(q.quote_id)}</code></td><td>${esc(q.request.product_id)}</td><td class="num">${esc(q.request.quantity)}</td><td>${esc(q.request.customer_id || "")}</td><td>${esc(q.promised_delivery || "")}</td><td>${esc(when(q.expires_at))}</td><td class="actions">${actions}</td></tr>`;
+      })
+      .join("");
+    this.root.querySelector("#quote-table tbody").innerHTML = body || `<tr><td colspan="7" class="muted">${esc(t("review.no_quotes"))}</td></tr>`;
+  }
+
+  async confirm(quoteId) {
+    try {
+      const confirmed = await api("POST", `/v1/quotes/${encodeURIComponent(quoteId)}/confirm`);
+      this.app.message(t("review.confirmed", { id: confirmed.order_id }));
+      await this.refreshQuotes();
+    } catch (error) {
+      this.app.error(error);
+    }
+  }
+
+  async release(quoteId) {
+    try {
+      await api("DELETE", `/v1/quotes/${encodeURIComponent(quoteId)}`);
+      this.app.message(t("review.released", { id: quoteId }));
+      await this.refreshQuotes();
+    } catch (error) {
+      this.app.error(error);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+"""How long the planner page takes to show the Gantt of a large published plan.
+
+Starts the real server (uvicorn, SQLite in a temporary folder), loads a generated
+plant (2,000 orders, 20 lines, 90 days, seed 4 by default), plans it, publishes
+it, then opens ``/`` in headless chromium (the system's ``/usr/bin/chromium``,
+driven by Playwright) several times, each in a fresh browser context (nothing
+cached), and prints:
+
+* *first render*: from the start of navigation to the Gantt drawn (the page sets
+  ``body[data-gantt-ready]`` once vis-timeline has put the bars on the page), with
+  the key already in the tab's session, as for a planner who reloads the page;
+* *after sign-in*: from pressing "sign in" to the Gantt drawn;
+* the parts: fetching the schedule document, drawing it, and redrawing the whole
+  horizon ("all" button) instead of the five weeks the page opens on.
+
+    python benchmarks/ui_render.py
+    python benchmarks/ui_render.py --generate 300x8x90x3 --time-limit 10 --runs 3
+
+A measurement, not a test: nothing is asserted (target for 2,000 orders: ≤ 2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from solver import io
+from solver.generate import generate_dataset
+
+KEY = "ui-bench-planner-key"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+READY = "body[data-gantt-ready]:not([data-gantt-ready=''])"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generate", default="2000x20x90x4", help="ORDERSxLINESxDAYSxSEED")
+    parser.add_argument("--time-limit", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    dataset = generate_dataset(*[int(part) for part in args.generate.split("x")])
+    document = io.dataset_document(dataset)
+    with tempfile.TemporaryDirectory() as folder:
+        port = free_port()
+        env = {
+            **os.environ,
+            "PAICHAN_DATABASE_URL": f"sqlite:///{folder}/ui.db",
+            "PAICHAN_API_KEYS": f"planner:{KEY}",
+        }
+        command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+        root = Path(__file__).resolve().parents[1]
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            plan_id, size, orders = publish_plan(base, document, args.time_limit)
+            print(f"plan {plan_id}: {orders} orders scheduled, schedule document {size / 1e6:.2f} MB")
+            report(measure(base, args.runs))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def publish_plan(base: str, document: dict, time_limit: float) -> tuple[str, int, int]:
+    with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=120) as client:
+        for _ in range(300):
+            try:
+                client.get("/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        client.put("/v1/dataset", json=document).raise_for_status()
+        plan_id = client.post("/v1/plans", json={"time_limit_s": time_limit}).json()["plan_id"]
+        while client.get(f"/v1/plans/{plan_id}").json()["status"] in ("queued", "running"):
+            time.sleep(0.25)
+        client.post(f"/v1/plans/{plan_id}/publish").raise_for_status()
+        schedule = client.get("/v1/plans/current/schedule")
+        return plan_id, len(schedule.content), len(schedule.json()["orders"])
+
+
+def measure(base: str, runs: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[float]] = {
+        "first render (navigation → Gantt drawn)": [],
+        "after sign-in (click → Gantt drawn)": [],
+        "GET schedule in the page": [],
+        "draw (vis-timeline)": [],
+        "redraw the whole horizon (All)": [],
+    }
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(runs):
+            # a planner reloading the tab: the key is in its session, the page draws at once
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            context.add_init_script(f"sessionStorage.setItem('paichan.apiKey', {KEY!r})")
+            page = context.new_page()
+            page.goto(base + "/")
+            page.wait_for_selector(READY, timeout=60_000)
+            timings = page.evaluate("window.paichan.timings")
+            results["first render (navigation → Gantt drawn)"].append(timings["ganttReadyMs"])
+            results["GET schedule in the page"].append(timings["scheduleFetchMs"])
+            results["draw (vis-timeline)"].append(timings["ganttDrawMs"])
+            results["redraw the whole horizon (All)"].append(
+                page.evaluate(
+                    """() => new Promise((done) => {
+                        const started = performance.now();
+                        window.paichan.gantt.timeline.once("changed", () => done(performance.now() - started));
+                        document.querySelector("#gantt-fit").click();
+                    })"""
+                )
+            )
+            context.close()
+
+            # signing in through the form
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            page = context.new_page()
+            page.goto(base + "/")
+            page.fill("#signin-key", KEY)
+            started = page.evaluate("performance.now()")
+            page.click("#signin-form button[type=submit]")
+            page.wait_for_selector(READY, timeout=60_000)
+            results["after sign-in (click → Gantt drawn)"].append(
+                page.evaluate("window.paichan.timings.ganttReadyMs") - started
+            )
+            context.close()
+        browser.close()
+    return results
+
+
+def report(results: dict[str, list[float]]) -> None:
+    print("| step | median ms | min ms | max ms |")
+    print("|---|---:|---:|---:|")
+    for name, values in results.items():
+        print(f"| {name} | {statistics.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |")
+
+
+if __name__ == "__main__":
+    main()

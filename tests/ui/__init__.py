@@ -1,0 +1,1 @@
+"""The planner page in a real browser (Playwright driving the system's chromium)."""
