@@ -5,14 +5,16 @@ from and the fallback when the solver finds nothing in its time. Orders are
 taken by due date (in-production orders first, then frozen ones, higher
 priority breaking ties) and each goes into the earliest idle gap of the line
 where it delivers first, no earlier than its release and than the day its
-materials are all available. A second pass orders by latest start instead
-(due date minus the order's own run); the better of the two plans is kept.
+materials are all available. Other passes order by latest start (due date
+minus the order's own run) and by apparent tardiness cost (priority per minute,
+discounted by slack); the best plan is kept.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -144,6 +146,29 @@ def by_latest_start(instance: Instance) -> SortKey:
     return key
 
 
+def by_apparent_tardiness_cost(instance: Instance, look_ahead: float) -> SortKey:
+    """Apparent tardiness cost at the plan start: priority per minute, discounted by slack.
+
+    The static form of the ATC rule for weighted tardiness: orders whose slack
+    (due day less their own run) is small against ``look_ahead`` average runs go
+    first, heavier and shorter ones before lighter and longer ones.
+    """
+    runs = {c.order_id: min(o.minutes for o in c.options) for c in instance.candidates}
+    per_day = {
+        c.order_id: max(int(instance.axes[o.line_id].capacity.max()) for o in c.options) or 1
+        for c in instance.candidates
+    }
+    average_days = sum(runs[o] / per_day[o] for o in runs) / max(1, len(runs))
+
+    def key(candidate: Candidate) -> tuple:
+        minutes, days = runs[candidate.order_id], runs[candidate.order_id] / per_day[candidate.order_id]
+        slack = max(0.0, candidate.due_day - days)
+        urgency = candidate.priority / minutes * math.exp(-slack / (look_ahead * average_days))
+        return (-urgency, candidate.order_id)
+
+    return key
+
+
 def list_schedule(
     instance: Instance, frozen: dict[str, tuple[str, int]], sort_key: SortKey, append_only: bool = False
 ) -> tuple[dict[str, Assignment], dict[str, str]]:
@@ -218,7 +243,13 @@ def earliest_due_date_schedule(
     wins ties on lateness by moving fewer orders.
     """
     frozen, previous = frozen or {}, previous or {}
-    plans = [list_schedule(instance, frozen, key) for key in (by_due_date, by_latest_start(instance))]
+    keys = (
+        by_due_date,
+        by_latest_start(instance),
+        by_apparent_tardiness_cost(instance, 2.0),
+        by_apparent_tardiness_cost(instance, 4.0),
+    )
+    plans = [list_schedule(instance, frozen, key) for key in keys]
     if previous:
         plans.append(stable_schedule(instance, frozen, previous))
     best = min(plans, key=lambda plan: (*plan_rank(instance, *plan), moved_orders(instance, plan[0], previous)))
