@@ -4,33 +4,23 @@ Starts the real server (uvicorn, SQLite in a temporary folder), uploads a
 dataset, starts a plan, polls it to the end, fetches the schedule, and prints
 the wall time of each step and the server process's peak memory (VmHWM).
 
-    python benchmarks/api_e2e.py --dataset data/sample --time-limit 30
-    python benchmarks/api_e2e.py --generate 2000x20x90x4 --time-limit 60
+    python -m benchmarks.api_e2e --dataset data/sample --time-limit 30
+    python -m benchmarks.api_e2e --generate 2000x20x90x4 --time-limit 60
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+from benchmarks.serving import served, wait_healthy
 from solver import io
 from solver.generate import generate_dataset
 
 KEY = "e2e-planner-key"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -51,32 +41,14 @@ def main() -> None:
     else:
         dataset = io.load_dataset(args.dataset)
     document = io.dataset_document(dataset)
-    with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        env = {
-            **os.environ,
-            "PAICHAN_DATABASE_URL": f"sqlite:///{folder}/e2e.db",
-            "PAICHAN_API_KEYS": f"planner:{KEY}",
-            "PAICHAN_MAX_TIME_LIMIT_PLANNER": "3600",
-        }
-        command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            report(measure(f"http://127.0.0.1:{port}", document, args.time_limit), server.pid, len(dataset.orders))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with served(KEY, max_time_limit_planner="3600") as (base, pid):
+        report(measure(base, document, args.time_limit), pid, len(dataset.orders))
 
 
 def measure(base: str, document: dict, time_limit: float) -> dict[str, float]:
     headers = {"X-API-Key": KEY}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-        for _ in range(100):
-            try:
-                client.get("/healthz")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_healthy(client)
         steps: dict[str, float] = {}
         began = time.monotonic()
         client.put("/v1/dataset", json=document).raise_for_status()

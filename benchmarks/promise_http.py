@@ -15,15 +15,12 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from benchmarks.api_e2e import free_port
+from benchmarks.serving import plan_and_publish, served, wait_healthy
 from solver import io
 from solver.generate import generate_dataset
 
@@ -63,33 +60,14 @@ def main() -> None:
     args = parser.parse_args()
     dataset = generate_dataset(*[int(p) for p in args.generate.split("x")])
     document = io.dataset_document(dataset)
-    with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        env = {**os.environ, "PAICHAN_DATABASE_URL": f"sqlite:///{folder}/p.db", "PAICHAN_API_KEYS": f"planner:{KEY}"}
-        command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-        log = open(os.environ.get("PROMISE_BENCH_LOG", os.devnull), "w")  # noqa: SIM115 - closed with the server
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-        try:
-            run(f"http://127.0.0.1:{port}", document, args)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
+    with served(KEY, log=os.environ.get("PROMISE_BENCH_LOG", os.devnull)) as (base, _):
+        run(base, document, args)
 
 
 def run(base: str, document: dict, args) -> None:
     with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=600) as client:
-        for _ in range(100):
-            try:
-                client.get("/healthz")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        client.put("/v1/dataset", json=document).raise_for_status()
-        plan_id = client.post("/v1/plans", json={"time_limit_s": args.plan_seconds}).json()["plan_id"]
-        while client.get(f"/v1/plans/{plan_id}").json()["status"] in ("queued", "running"):
-            time.sleep(0.5)
-        client.post(f"/v1/plans/{plan_id}/publish").raise_for_status()
+        wait_healthy(client)
+        plan_and_publish(client, document, args.plan_seconds)
         committed = len(client.get("/v1/plans/current/schedule").json()["orders"])
         before = client.get("/v1/plans/current/schedule").text
         timed(client, {**requests_for(document, 1, 0)[0], "resequence": False})  # warm the cache

@@ -13,8 +13,8 @@ cached), and prints:
 * the parts: fetching the schedule document, drawing it, and redrawing the whole
   horizon ("all" button) instead of the five weeks the page opens on.
 
-    python benchmarks/ui_render.py
-    python benchmarks/ui_render.py --generate 300x8x90x3 --time-limit 10 --runs 3
+    python -m benchmarks.ui_render
+    python -m benchmarks.ui_render --generate 300x8x90x3 --time-limit 10 --runs 3
 
 A measurement, not a test: nothing is asserted (target for 2,000 orders: ≤ 2 s).
 """
@@ -22,17 +22,11 @@ A measurement, not a test: nothing is asserted (target for 2,000 orders: ≤ 2 s
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
 import httpx
 
+from benchmarks.serving import plan_and_publish, served, wait_healthy
 from solver import io
 from solver.generate import generate_dataset
 
@@ -50,12 +44,6 @@ CHROMIUM_ARGS = [
 READY = "body[data-gantt-ready]:not([data-gantt-ready=''])"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generate", default="2000x20x90x4", help="ORDERSxLINESxDAYSxSEED")
@@ -64,39 +52,16 @@ def main() -> None:
     args = parser.parse_args()
     dataset = generate_dataset(*[int(part) for part in args.generate.split("x")])
     document = io.dataset_document(dataset)
-    with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        env = {
-            **os.environ,
-            "PAICHAN_DATABASE_URL": f"sqlite:///{folder}/ui.db",
-            "PAICHAN_API_KEYS": f"planner:{KEY}",
-        }
-        command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-        root = Path(__file__).resolve().parents[1]
-        server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            plan_id, size, orders = publish_plan(base, document, args.time_limit)
-            print(f"plan {plan_id}: {orders} orders scheduled, schedule document {size / 1e6:.2f} MB")
-            report(measure(base, args.runs))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with served(KEY) as (base, _):
+        plan_id, size, orders = publish_plan(base, document, args.time_limit)
+        print(f"plan {plan_id}: {orders} orders scheduled, schedule document {size / 1e6:.2f} MB")
+        report(measure(base, args.runs))
 
 
 def publish_plan(base: str, document: dict, time_limit: float) -> tuple[str, int, int]:
     with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=120) as client:
-        for _ in range(300):
-            try:
-                client.get("/healthz")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        client.put("/v1/dataset", json=document).raise_for_status()
-        plan_id = client.post("/v1/plans", json={"time_limit_s": time_limit}).json()["plan_id"]
-        while client.get(f"/v1/plans/{plan_id}").json()["status"] in ("queued", "running"):
-            time.sleep(0.25)
-        client.post(f"/v1/plans/{plan_id}/publish").raise_for_status()
+        wait_healthy(client)
+        plan_id = plan_and_publish(client, document, time_limit)
         schedule = client.get("/v1/plans/current/schedule")
         return plan_id, len(schedule.content), len(schedule.json()["orders"])
 
