@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 
 from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
-from solver.heuristic import earliest_due_date_schedule, stable_schedule
+from solver.heuristic import earliest_due_date_schedule, plan_rank, stable_schedule
 from solver.instance import MATERIAL_SCALE, Instance, build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
 from solver.model import Baseline, ScheduleModel
@@ -337,9 +337,10 @@ class _Solve:
         return stable if self._primary_value(model, stable) <= best_primary else found
 
     def _primary_value(self, model: ScheduleModel, assignments: dict[str, Assignment]) -> int:
-        objective = self._schedule(assignments, _left_out_reasons(self.instance, assignments), "", {})["objective"]
-        unscheduled = objective["unscheduled_priority"] - self.unplaceable_priority
-        return model.lateness_weight * unscheduled + objective["weighted_days_late"]
+        """Levels 1-2 of a plan as the model weighs them (placeable orders only)."""
+        left_out = {c.order_id: "" for c in self.instance.candidates if c.order_id not in assignments}
+        unscheduled, lateness = plan_rank(self.instance, assignments, left_out)
+        return model.lateness_weight * unscheduled + lateness
 
     def _bound(self, model: ScheduleModel, solver: cp_model.CpSolver, status: int) -> dict[str, int]:
         """Lower bounds on unscheduled priority and, at that level, on weighted days late."""
