@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 
 from solver.instance import Candidate, Instance, Option
 from solver.model import Baseline, bound_position_by_day
+from solver.sequence import LineSequencer, SequenceBudget, improve_sequence
 from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
@@ -542,3 +543,97 @@ class LargeNeighbourhoodSearch:
             for line_id in option_lines:
                 sharing[line_id] |= option_lines
         return sharing
+
+
+# -- resequencing a line ------------------------------------------------------------------
+
+
+def resequence_late_lines(
+    state: PlanState, locked: set[str], seconds: float | None, evaluations: int | None, seed: int = 0
+) -> int:
+    """Resequence every line with a late movable run, the time shared evenly; lines improved."""
+    lines = sorted({run.line_id for o, run in state.runs.items() if o not in locked and state.cost(o)[1] > 0})
+    started, improved = time.monotonic(), 0
+    for index, line_id in enumerate(lines):
+        deadline = None if seconds is None else started + seconds * (index + 1) / len(lines)
+        improved += resequence_line(state, line_id, locked, SequenceBudget(deadline, evaluations), seed)
+    return improved
+
+
+def resequence_line(state: PlanState, line_id: str, locked: set[str], budget: SequenceBudget, seed: int = 0) -> bool:
+    """Re-order the movable runs of one line by iterated local search; keep the new
+    order only when it improves the plan (levels 1-4, lexicographically).
+
+    Kits first get the earliest day each can be issued with every other kit kept; if
+    the new order then overdraws a material, kits only move later (never a shortage).
+    """
+    movable = [o for _, o in state.line_starts[line_id] if o not in locked]
+    if len(movable) < 2:
+        return False
+    obstacles = [(state.runs[o].start, state.runs[o].end) for _, o in state.line_starts[line_id] if o in locked]
+    for kits_move_earlier in (True, False):
+        releases = _release_days(state, movable, kits_move_earlier)
+        sequencer = LineSequencer(state.instance, line_id, movable, releases, obstacles)
+        sequence, _ = improve_sequence(sequencer, list(range(len(movable))), budget, seed)
+        timed = sequencer.timing(sequence)
+        if timed is None:
+            return False
+        starts = {movable[job]: start for job, start in zip(sequence, timed[0], strict=True)}
+        if not kits_move_earlier or _kits_fit(state, line_id, starts):
+            break
+    return _keep_if_better(state, line_id, starts)
+
+
+def _release_days(state: PlanState, order_ids: list[str], kits_move_earlier: bool) -> dict[str, int]:
+    releases = {}
+    for order_id in order_ids:
+        candidate, run = state.candidates[order_id], state.runs[order_id]
+        release = candidate.earliest_day
+        if candidate.material_need:
+            release = run.start_day
+            if kits_move_earlier:
+                release = min(release, _earliest_kit_day(state, order_id))
+        releases[order_id] = max(candidate.earliest_day, release)
+    return releases
+
+
+def _earliest_kit_day(state: PlanState, order_id: str) -> int:
+    """First day the order's kit can be issued with every other order's kit kept where it is."""
+    day = 0
+    for material_id, quantity in state.candidates[order_id].material_need.items():
+        left = state.material_left(material_id, {order_id})
+        suffix_min = np.minimum.accumulate(left[::-1])[::-1]
+        enough = np.flatnonzero(suffix_min >= quantity)
+        day = max(day, int(enough[0]) if len(enough) else state.runs[order_id].start_day)
+    return day
+
+
+def _kits_fit(state: PlanState, line_id: str, starts: dict[str, int]) -> bool:
+    """Whether every material still suffices day by day with the runs at ``starts``."""
+    axis = state.instance.axes[line_id]
+    materials = {m for o in starts for m in state.candidates[o].material_need}
+    for material_id in materials:
+        issued = state.issued[material_id].copy()
+        for order_id, start in starts.items():
+            quantity = state.candidates[order_id].material_need.get(material_id, 0)
+            issued[state.runs[order_id].start_day] -= quantity
+            issued[axis.day_of(start)] += quantity
+        if np.any(state.instance.material_available[material_id] - np.cumsum(issued) < 0):
+            return False
+    return True
+
+
+def _keep_if_better(state: PlanState, line_id: str, starts: dict[str, int]) -> bool:
+    before = add_costs(*(state.cost(o) for o in starts))
+    previous = {o: state.runs[o].start for o in starts}
+    for order_id in starts:
+        state.remove(order_id)
+    for order_id, start in starts.items():
+        state.place(order_id, line_id, start)
+    if add_costs(*(state.cost(o) for o in starts)) < before:
+        return True
+    for order_id in starts:
+        state.remove(order_id)
+    for order_id, start in previous.items():
+        state.place(order_id, line_id, start)
+    return False
