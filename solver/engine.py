@@ -22,17 +22,20 @@ from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
 from solver.heuristic import earliest_due_date_schedule, plan_rank, stable_schedule
 from solver.instance import MATERIAL_SCALE, Instance, build_instance
-from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, resequence_late_lines
+from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, improve_sequences
 from solver.model import Baseline, ScheduleModel
+from solver.sequence import SequenceBudget
 from solver.solution import Assignment, build_schedule
 
 log = logging.getLogger(__name__)
 
 BOUND_SHARE, BOUND_MAX_SECONDS = 0.1, 10.0  # of the time limit, for the LP lower bound
 REPRODUCIBLE_SUBSOLVE_WORK = 0.2  # CP-SAT deterministic seconds per sub-solve when rounds are fixed
-EXACT_MAX_ORDERS = 200  # beyond this many orders to place, one model is slower than neighbourhoods
-SEQUENCE_SHARE = {"exact": 0.25, "lns": 0.1}  # at most, of the time left, to resequence late lines first
-SEQUENCE_EVALUATIONS = 20_000  # moves tried per late line when runs must be reproducible
+# beyond this many orders to place, neighbourhoods beat one model: at 300 orders (S) the
+# model then the sequence search reach 307-308 where the LNS stops at 315-338; at 500 (M)
+# the model is far behind (465-476 against 406)
+EXACT_MAX_ORDERS = 300
+SEQUENCE_EVALUATIONS = 50_000  # sequence-search moves, when runs must be reproducible
 FIRST_STAGE_SHARE = 0.75  # of the time left, for unscheduled + lateness; the rest for stability + holding
 
 
@@ -177,7 +180,6 @@ class _Solve:
         self.locked = set(self.frozen) | {
             c.order_id for c in self.instance.candidates if c.order.status == "in_production"
         }
-        self.start_plan = edd
         self.edd_keeps_frozen = all(self._keeps(edd, oid, line, day) for oid, (line, day) in self.frozen.items())
 
     def _keeps(self, assignments: dict[str, Assignment], order_id: str, line_id: str, day: int) -> bool:
@@ -212,21 +214,8 @@ class _Solve:
         if not self.instance.candidates:
             return self._result(self._schedule({}, {}, "OPTIMAL", self._placed_bound()))
         self._placed_bound()  # first, so its seconds come out of the search's time
-        lns = self._use_lns()
-        self.start_plan = self._resequenced(SEQUENCE_SHARE["lns" if lns else "exact"])
-        self.start_schedule = self._schedule(self.start_plan, self.edd_left_out, "FEASIBLE", {})
-        return self._run_lns() if lns else self._run_exact()
-
-    def _resequenced(self, share: float) -> dict[str, Assignment]:
-        """The list schedule with each line that has late runs resequenced by local search."""
-        state = PlanState(self.instance, self.baseline, self.edd)
-        reproducible = self.params.lns_rounds is not None or self.params.deterministic_time is not None
-        seconds = None if reproducible else share * max(0.0, self.remaining())
-        evaluations = SEQUENCE_EVALUATIONS if reproducible else None
-        improved = resequence_late_lines(state, self.locked, seconds, evaluations, self.params.seed)
-        self.timings["resequence"] = self._lap()
-        self.stages["resequence"] = f"{improved} line(s) improved"
-        return state.assignments()
+        self.start_schedule = self.edd_schedule
+        return self._run_lns() if self._use_lns() else self._run_exact()
 
     def _use_lns(self) -> bool:
         if self.params.method in ("exact", "lns"):
@@ -235,7 +224,7 @@ class _Solve:
 
     def _run_lns(self) -> SolveResult:
         """List schedule, then neighbourhoods re-solved with CP-SAT until the time is up."""
-        state = PlanState(self.instance, self.baseline, self.start_plan)
+        state = PlanState(self.instance, self.baseline, self.edd)
         locked = self.locked
         settings = LnsSettings(
             time_limit=self.params.time_limit,
@@ -286,14 +275,16 @@ class _Solve:
             model = self._build_model(enforce_frozen=False)
             first = self._first_stage(model)
         if first is None:
-            self.warnings.append("the solver found no plan in its time; the list-scheduling plan is returned")
+            self.warnings.append("the solver found no plan in its time; the earliest-due-date plan is returned")
             if not self.edd_keeps_frozen:
-                self.warnings.append("the list-scheduling plan could not keep every order of the frozen window")
+                self.warnings.append("the earliest-due-date plan could not keep every order of the frozen window")
             self.start_schedule["bound"] = self._fallback_bound()
             return self._result(self.start_schedule)
         assignments, status, bound = first
         stopped = self.stop is not None and self.stop.is_set()
         worth_it = self.previous or any(o.max_holding_days for o in model.orders.values())
+        if status != "OPTIMAL" and not stopped:
+            assignments = self._polished(assignments, share=0.5 if worth_it else 1.0)
         if self.remaining() > 0.05 and worth_it and not stopped:
             assignments, status = self._second_stage(model, assignments, status)
         solved = self._schedule(assignments, _left_out_reasons(self.instance, assignments), status, bound)
@@ -303,9 +294,29 @@ class _Solve:
             return self._result(self.start_schedule)
         return self._result(solved)
 
+    def _polished(self, assignments: dict[str, Assignment], share: float) -> dict[str, Assignment]:
+        """The solver's plan improved by the sequence search (moves on and across lines),
+        which finds what CP-SAT misses on long chains of runs."""
+        state = PlanState(self.instance, self.baseline, assignments)
+        self._search_sequences(state, share)
+        return state.assignments()
+
+    def _search_sequences(self, state: PlanState, share: float) -> None:
+        """The sequence search on ``state`` for ``share`` of the time left (a fixed number of
+        moves when the run must be reproducible)."""
+        if self.params.deterministic_time is not None or self.params.lns_rounds is not None:
+            budget = SequenceBudget(evaluations=SEQUENCE_EVALUATIONS)
+        else:
+            budget = SequenceBudget(deadline=time.monotonic() + share * max(0.0, self.remaining()))
+        before = state.total()
+        improve_sequences(state, self.locked, budget, self.params.seed)
+        self.timings["sequence_search"] = self._lap()
+        self.stages["sequence_search"] = f"weighted days late {before[1]} -> {state.total()[1]}"
+
     def _build_model(self, enforce_frozen: bool) -> ScheduleModel:
         model = ScheduleModel(self.instance, self.baseline, enforce_frozen=enforce_frozen)
-        model.add_hint(self.start_plan)
+        # the list schedule, not a polished local optimum: CP-SAT explores more widely from it
+        model.add_hint(self.edd)
         self.timings["model_build"] = self._lap()
         return model
 

@@ -23,12 +23,13 @@ from ortools.sat.python import cp_model
 
 from solver.instance import Candidate, Instance, Option
 from solver.model import Baseline, bound_position_by_day
-from solver.sequence import LineSequencer, SequenceBudget, improve_sequence
+from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
 
 Cost = tuple[int, int, int, int]  # unscheduled priority, weighted days late, changed, holding
+SEQUENCE_SECONDS, SEQUENCE_EVALUATIONS, SEQUENCE_PATIENCE = 0.5, 5_000, 20  # one sequence-search round
 
 
 def add_costs(*costs: Cost) -> Cost:
@@ -357,15 +358,18 @@ class LargeNeighbourhoodSearch:
             ("day_window", self._day_window),
             ("one_line", self._one_line),
             ("shared_material", self._shared_material),
+            ("sequence_search", self._sequence_search),
         ]
 
     def run(self, deadline: float, on_improvement: Callable[[Cost], None] | None = None, stop=None) -> Cost:
         while self._go_on(deadline, stop):
             self.stats.rounds += 1
             hood = self._pick()
-            if hood is None or not hood.freed:
+            if hood is None or (not hood.freed and hood.kind != "sequence_search"):
                 continue
-            improved = self._solve(hood, deadline)
+            improved = (
+                self._search_sequences(deadline) if hood.kind == "sequence_search" else self._solve(hood, deadline)
+            )
             tried = self.stats.by_kind.setdefault(hood.kind, [0, 0])
             tried[0] += 1
             if improved:
@@ -392,9 +396,9 @@ class LargeNeighbourhoodSearch:
     def _pick(self) -> Neighbourhood | None:
         late = bool(self.late_orders())
         unscheduled = len(self.state.runs) < len(self.state.candidates)
-        weights = [6 if late else 0, 4 if unscheduled else 0, 1, 1, 2 if late else 0]
+        weights = [6 if late else 0, 4 if unscheduled else 0, 1, 1, 2 if late else 0, 1 if late else 0]
         if not any(weights):
-            weights = [0, 0, 1, 1, 0]
+            weights = [0, 0, 1, 1, 0, 0]
         kind, build = self.random.choices(self._kinds, weights=weights)[0]
         hood = build()
         if hood is not None:
@@ -445,6 +449,20 @@ class LargeNeighbourhoodSearch:
             if run is not None:
                 state.place(order_id, run.line_id, run.start)
         return False
+
+    def _search_sequences(self, deadline: float) -> bool:
+        """The sequence search (moves on and across lines) from the current plan, briefly."""
+        if self.settings.rounds is not None:
+            budget = SequenceBudget(evaluations=SEQUENCE_EVALUATIONS, patience=SEQUENCE_PATIENCE)
+        else:
+            seconds = min(SEQUENCE_SECONDS, deadline - time.monotonic() - 0.05)
+            budget = SequenceBudget(deadline=time.monotonic() + max(0.0, seconds), patience=SEQUENCE_PATIENCE)
+        seed = self.settings.seed + self.stats.rounds
+        improved = improve_sequences(self.state, self.locked, budget, seed)
+        if improved:
+            self.best = self.state.total()
+            self._late = None
+        return improved
 
     def _adapt(self, status: int, seconds: float) -> None:
         if status == cp_model.OPTIMAL and seconds < 0.5 * self.settings.sub_time:
@@ -536,6 +554,10 @@ class LargeNeighbourhoodSearch:
         self.random.shuffle(sharing)
         return Neighbourhood("", {order_id, *sharing[: self.size - 1]}, first, last)
 
+    def _sequence_search(self) -> Neighbourhood:
+        """Not a sub-model: a marker for a round of the sequence search over the whole plan."""
+        return Neighbourhood("sequence_search", set(), 0, 0)
+
     def _lines_sharing_products(self) -> dict[str, set[str]]:
         sharing = {line_id: {line_id} for line_id in self.state.instance.axes}
         for candidate in self.state.candidates.values():
@@ -545,95 +567,30 @@ class LargeNeighbourhoodSearch:
         return sharing
 
 
-# -- resequencing a line ------------------------------------------------------------------
+# -- the sequence search, from the current plan ----------------------------------------------
 
 
-def resequence_late_lines(
-    state: PlanState, locked: set[str], seconds: float | None, evaluations: int | None, seed: int = 0
-) -> int:
-    """Resequence every line with a late movable run, the time shared evenly; lines improved."""
-    lines = sorted({run.line_id for o, run in state.runs.items() if o not in locked and state.cost(o)[1] > 0})
-    started, improved = time.monotonic(), 0
-    for index, line_id in enumerate(lines):
-        deadline = None if seconds is None else started + seconds * (index + 1) / len(lines)
-        improved += resequence_line(state, line_id, locked, SequenceBudget(deadline, evaluations), seed)
-    return improved
+def improve_sequences(state: PlanState, locked: set[str], budget: SequenceBudget, seed: int = 0) -> bool:
+    """Run the sequence search from the current plan; keep what it found only when the plan
+    improves (levels 1-4, lexicographically)."""
+    placements = {o: (r.line_id, r.start) for o, r in state.runs.items()}
+    search = SequenceSearch(state.instance, placements, locked, seed)
+    search.run(budget)
+    changed = {o: where for o, where in search.placements().items() if where != placements[o]}
+    return bool(changed) and _keep_if_better(state, changed)
 
 
-def resequence_line(state: PlanState, line_id: str, locked: set[str], budget: SequenceBudget, seed: int = 0) -> bool:
-    """Re-order the movable runs of one line by iterated local search; keep the new
-    order only when it improves the plan (levels 1-4, lexicographically).
-
-    Kits first get the earliest day each can be issued with every other kit kept; if
-    the new order then overdraws a material, kits only move later (never a shortage).
-    """
-    movable = [o for _, o in state.line_starts[line_id] if o not in locked]
-    if len(movable) < 2:
-        return False
-    obstacles = [(state.runs[o].start, state.runs[o].end) for _, o in state.line_starts[line_id] if o in locked]
-    for kits_move_earlier in (True, False):
-        releases = _release_days(state, movable, kits_move_earlier)
-        sequencer = LineSequencer(state.instance, line_id, movable, releases, obstacles)
-        sequence, _ = improve_sequence(sequencer, list(range(len(movable))), budget, seed)
-        timed = sequencer.timing(sequence)
-        if timed is None:
-            return False
-        starts = {movable[job]: start for job, start in zip(sequence, timed[0], strict=True)}
-        if not kits_move_earlier or _kits_fit(state, line_id, starts):
-            break
-    return _keep_if_better(state, line_id, starts)
-
-
-def _release_days(state: PlanState, order_ids: list[str], kits_move_earlier: bool) -> dict[str, int]:
-    releases = {}
-    for order_id in order_ids:
-        candidate, run = state.candidates[order_id], state.runs[order_id]
-        release = candidate.earliest_day
-        if candidate.material_need:
-            release = run.start_day
-            if kits_move_earlier:
-                release = min(release, _earliest_kit_day(state, order_id))
-        releases[order_id] = max(candidate.earliest_day, release)
-    return releases
-
-
-def _earliest_kit_day(state: PlanState, order_id: str) -> int:
-    """First day the order's kit can be issued with every other order's kit kept where it is."""
-    day = 0
-    for material_id, quantity in state.candidates[order_id].material_need.items():
-        left = state.material_left(material_id, {order_id})
-        suffix_min = np.minimum.accumulate(left[::-1])[::-1]
-        enough = np.flatnonzero(suffix_min >= quantity)
-        day = max(day, int(enough[0]) if len(enough) else state.runs[order_id].start_day)
-    return day
-
-
-def _kits_fit(state: PlanState, line_id: str, starts: dict[str, int]) -> bool:
-    """Whether every material still suffices day by day with the runs at ``starts``."""
-    axis = state.instance.axes[line_id]
-    materials = {m for o in starts for m in state.candidates[o].material_need}
-    for material_id in materials:
-        issued = state.issued[material_id].copy()
-        for order_id, start in starts.items():
-            quantity = state.candidates[order_id].material_need.get(material_id, 0)
-            issued[state.runs[order_id].start_day] -= quantity
-            issued[axis.day_of(start)] += quantity
-        if np.any(state.instance.material_available[material_id] - np.cumsum(issued) < 0):
-            return False
-    return True
-
-
-def _keep_if_better(state: PlanState, line_id: str, starts: dict[str, int]) -> bool:
-    before = add_costs(*(state.cost(o) for o in starts))
-    previous = {o: state.runs[o].start for o in starts}
-    for order_id in starts:
+def _keep_if_better(state: PlanState, placed: dict[str, tuple[str, int]]) -> bool:
+    before = add_costs(*(state.cost(o) for o in placed))
+    previous = {o: (state.runs[o].line_id, state.runs[o].start) for o in placed}
+    for order_id in placed:
         state.remove(order_id)
-    for order_id, start in starts.items():
-        state.place(order_id, line_id, start)
-    if add_costs(*(state.cost(o) for o in starts)) < before:
+    for order_id, where in placed.items():
+        state.place(order_id, *where)
+    if add_costs(*(state.cost(o) for o in placed)) < before:
         return True
-    for order_id in starts:
+    for order_id in placed:
         state.remove(order_id)
-    for order_id, start in previous.items():
-        state.place(order_id, line_id, start)
+    for order_id, where in previous.items():
+        state.place(order_id, *where)
     return False
