@@ -20,7 +20,8 @@ from solver.heuristic import earliest_due_date_schedule
 from solver.instance import build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, SubModel
 from solver.model import Baseline, ScheduleModel
-from solver.solution import build_schedule
+from solver.sequence import SequenceBudget, SequenceSearch
+from solver.solution import Assignment, build_schedule
 from solver.validation import validate_schedule
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -69,6 +70,23 @@ def test_neighbourhood_model_building(benchmark, dataset):
     hoods = [h for h in hoods if h is not None and h.freed]
     chooser = random.Random(0)
     benchmark(lambda: SubModel(state, chooser.choice(hoods)))
+
+
+def test_sequence_search_of_20000_moves(benchmark, dataset):
+    """The sequence search from the list schedule, a fixed 20,000 moves; its plan validated."""
+    instance = build_instance(dataset)
+    assignments, left_out = earliest_due_date_schedule(instance)
+    placements = {o: (a.line_id, a.start) for o, a in assignments.items()}
+
+    def search():
+        found = SequenceSearch(instance, placements, set(), seed=0)
+        found.run(SequenceBudget(evaluations=20_000))
+        return found
+
+    found = benchmark.pedantic(search, rounds=2, iterations=1)
+    planned = {o: Assignment(o, line_id, start) for o, (line_id, start) in found.placements().items()}
+    schedule = build_schedule(instance, planned, left_out, status="FEASIBLE")
+    assert validate_schedule(dataset, schedule) == []
 
 
 def test_schedule_document_and_validation(benchmark, dataset):

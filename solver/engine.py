@@ -1,10 +1,13 @@
 """The planning entry point: dataset in, schedule document out.
 
-``solve`` builds the instance, runs earliest-due-date list scheduling, then
-the CP-SAT model in two lexicographic stages (first unscheduled priority and
-weighted days late, then plan changes and holding with the first stage's
-value kept), and returns the better of the solver's and the heuristic's plan,
-so a solve is never worse than EDD and never "just infeasible".
+``solve`` builds the instance and runs list scheduling. Up to
+``EXACT_MAX_ORDERS`` orders it then solves the CP-SAT model in two
+lexicographic stages (first unscheduled priority and weighted days late, then
+plan changes and holding with the first stage's value kept), with the
+sequence search improving the first stage's plan in between; beyond that, the
+large-neighbourhood search. It returns the better of the search's and the
+list schedule's plan, so a solve is never worse than EDD and never "just
+infeasible".
 """
 
 from __future__ import annotations

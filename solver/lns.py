@@ -7,6 +7,7 @@ re-place them in the capacity and material the rest of the plan leaves. A
 sub-plan is kept only when it improves the lexicographic objective
 (unscheduled priority, weighted days late, changed orders, holding). The
 neighbourhood size adapts: larger after quick proofs, smaller after timeouts.
+Some rounds run the sequence search (``solver.sequence``) instead.
 """
 
 from __future__ import annotations
