@@ -276,19 +276,28 @@ class SequenceSearch:
                         changes[job] = day
         return changes
 
-    def _material_deltas(self, changes: dict[int, int]) -> dict[str, np.ndarray]:
+    def _material_deltas(self, changes: dict[int, int], materials: set[str] | None = None) -> dict[str, np.ndarray]:
+        """Change in the cumulative issue of each material (of ``materials``, default all)."""
         deltas: dict[str, np.ndarray] = {}
         for job, day in changes.items():
             for material_id, quantity in self.candidates[job].material_need.items():
-                delta = deltas.setdefault(material_id, np.zeros(self.instance.horizon, dtype=np.int64))
-                delta[self.kit_day[job]] -= quantity
-                delta[day] += quantity
+                if materials is None or material_id in materials:
+                    if material_id not in deltas:
+                        deltas[material_id] = np.zeros(self.instance.horizon, dtype=np.int64)
+                    delta = deltas[material_id]
+                    delta[self.kit_day[job]] -= quantity
+                    delta[day] += quantity
         return {m: np.cumsum(d) for m, d in deltas.items()}
 
     def _short_jobs(self, changes: dict[int, int]) -> set[int]:
-        """Jobs whose changed kit day would overdraw one of their materials."""
-        short_materials = {m for m, d in self._material_deltas(changes).items() if np.any(self.left[m] - d < 0)}
-        return {j for j in changes if short_materials & set(self.candidates[j].material_need)}
+        """Jobs whose changed kit day would overdraw one of their materials. Only a kit
+        issued earlier can overdraw, so only the materials of those are checked."""
+        materials = {m for j, day in changes.items() if day < self.kit_day[j] for m in self.candidates[j].material_need}
+        if not materials:
+            return set()
+        deltas = self._material_deltas(changes, materials)
+        short = {m for m, delta in deltas.items() if (self.left[m] - delta).min() < 0}
+        return {j for j in changes if not short.isdisjoint(self.candidates[j].material_need)}
 
     def _issue(self, changes: dict[int, int]) -> None:
         for material_id, delta in self._material_deltas(changes).items():
