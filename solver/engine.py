@@ -308,11 +308,23 @@ class _Solve:
         """The sequence search on ``state`` for ``share`` of the time left (a fixed number of
         moves when the run must be reproducible)."""
         if self.params.deterministic_time is not None or self.params.lns_rounds is not None:
-            budget = SequenceBudget(evaluations=SEQUENCE_EVALUATIONS)
+            budget = SequenceBudget(evaluations=SEQUENCE_EVALUATIONS, stop=self.stop)
         else:
-            budget = SequenceBudget(deadline=time.monotonic() + share * max(0.0, self.remaining()))
+            budget = SequenceBudget(deadline=time.monotonic() + share * max(0.0, self.remaining()), stop=self.stop)
         before = state.total()
-        improve_sequences(state, self.locked, budget, self.params.seed)
+        found = 0
+
+        def report(lateness: int) -> None:
+            nonlocal found
+            found += 1
+            if self.report:
+                objective = {
+                    "unscheduled_priority": self.unplaceable_priority + before[0],
+                    "weighted_days_late": lateness,
+                }
+                self.report(Progress(time.monotonic() - self.started, "sequence search", found, objective))
+
+        improve_sequences(state, self.locked, budget, self.params.seed, report)
         self.timings["sequence_search"] = self._lap()
         self.stages["sequence_search"] = f"weighted days late {before[1]} -> {state.total()[1]}"
 

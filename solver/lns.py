@@ -571,12 +571,20 @@ class LargeNeighbourhoodSearch:
 # -- the sequence search, from the current plan ----------------------------------------------
 
 
-def improve_sequences(state: PlanState, locked: set[str], budget: SequenceBudget, seed: int = 0) -> bool:
+def improve_sequences(
+    state: PlanState,
+    locked: set[str],
+    budget: SequenceBudget,
+    seed: int = 0,
+    on_improvement: Callable[[int], None] | None = None,
+) -> bool:
     """Run the sequence search from the current plan; keep what it found only when the plan
-    improves (levels 1-4, lexicographically)."""
+    improves (levels 1-4, lexicographically). ``on_improvement`` gets the plan's weighted
+    days late each time the search finds better."""
     placements = {o: (r.line_id, r.start) for o, r in state.runs.items()}
     search = SequenceSearch(state.instance, placements, locked, seed)
-    search.run(budget)
+    fixed = state.total()[1] - search.total()  # the locked runs' lateness, which never changes
+    search.run(budget, on_improvement and (lambda lateness: on_improvement(fixed + lateness)))
     changed = {o: where for o, where in search.placements().items() if where != placements[o]}
     return bool(changed) and _keep_if_better(state, changed)
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import bisect
 import random
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,7 @@ class SequenceBudget:
     deadline: float | None = None
     evaluations: int | None = None
     patience: int = 100
+    stop: threading.Event | None = None  # set it to stop the search early
 
     def __post_init__(self) -> None:
         if self.deadline is None and self.evaluations is None:
@@ -67,8 +69,11 @@ class _Counter:
     def spent(self) -> bool:
         if self.budget.evaluations is not None and self.used >= self.budget.evaluations:
             return True
-        # the clock is read every 64 moves only: reading it costs as much as a move
-        return self.budget.deadline is not None and self.used % 64 == 0 and time.monotonic() >= self.budget.deadline
+        if self.used % 64:  # the clock is read every 64 moves only: reading it costs as much as a move
+            return False
+        if self.budget.stop is not None and self.budget.stop.is_set():
+            return True
+        return self.budget.deadline is not None and time.monotonic() >= self.budget.deadline
 
 
 class _LineRuns:
@@ -502,11 +507,18 @@ class SequenceSearch:
                 self.line_of[job] = line
         self.left, self.kit_day = {m: v.copy() for m, v in left.items()}, dict(kit_day)
 
-    def run(self, budget: SequenceBudget) -> int:
-        """Search until the budget is spent; the best plan found is kept. Its lateness."""
+    def run(self, budget: SequenceBudget, on_improvement: Callable[[int], None] | None = None) -> int:
+        """Search until the budget is spent; the best plan found is kept. Its lateness.
+
+        ``on_improvement`` is called with the lateness of each better plan found.
+        """
         counter = _Counter(budget)
+        report = on_improvement or (lambda total: None)
+        start = self.total()
         self._descend(counter)
         best, best_total, current_total = self._snapshot(), self.total(), self.total()
+        if best_total < start:
+            report(best_total)
         fruitless = 0
         while best_total > 0 and fruitless < budget.patience and not counter.spent():
             fruitless += 1
@@ -517,6 +529,7 @@ class SequenceSearch:
             total = self.total()
             if total < best_total:
                 best, best_total, fruitless = self._snapshot(), total, 0
+                report(best_total)
             if total <= current_total:
                 current_total = total
             else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -165,8 +166,14 @@ def test_runs_move_to_another_line_when_it_is_free():
     start = {"A": 0, "B": int(axis.start[1]), "C": int(axis.start[2])}
     state = PlanState(built, Baseline({}, -1), {o: Assignment(o, "L1", s) for o, s in start.items()})
     assert state.total()[1] == 2 * 1 + 1 * 2
-    assert improve_sequences(state, set(), SequenceBudget(evaluations=2_000))
+    stopped = threading.Event()
+    stopped.set()
+    assert not improve_sequences(state, set(), SequenceBudget(evaluations=2_000, stop=stopped))
+    assert state.total()[1] == 4
+    seen: list[int] = []
+    assert improve_sequences(state, set(), SequenceBudget(evaluations=2_000), on_improvement=seen.append)
     assert state.total()[1] == 1
+    assert seen and seen[-1] == 1 and seen == sorted(seen, reverse=True)
     assert state.runs["C"].end_day == 1
     schedule = build_schedule(built, state.assignments(), {}, status="FEASIBLE")
     assert validate_schedule(dataset, schedule) == []
