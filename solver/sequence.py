@@ -350,6 +350,9 @@ class SequenceSearch:
             self._pin(set(early), pinned)
             if not all(line.set_sequence(line.seq) for line in old):
                 return self._undo(old, pinned)
+            # a pin only delays runs, so once the lines cost too much no pin can save the move
+            if limit is not None and sum(line.total for line in old) >= limit:
+                return self._undo(old, pinned)
         else:
             return self._undo(old, pinned)
         if limit is not None and sum(line.total for line in old) >= limit:
