@@ -217,7 +217,6 @@ class _Solve:
         if not self.instance.candidates:
             return self._result(self._schedule({}, {}, "OPTIMAL", self._placed_bound()))
         self._placed_bound()  # first, so its seconds come out of the search's time
-        self.start_schedule = self.edd_schedule
         return self._run_lns() if self._use_lns() else self._run_exact()
 
     def _use_lns(self) -> bool:
@@ -228,7 +227,6 @@ class _Solve:
     def _run_lns(self) -> SolveResult:
         """List schedule, then neighbourhoods re-solved with CP-SAT until the time is up."""
         state = PlanState(self.instance, self.baseline, self.edd)
-        locked = self.locked
         settings = LnsSettings(
             time_limit=self.params.time_limit,
             seed=self.params.seed,
@@ -236,7 +234,7 @@ class _Solve:
             rounds=self.params.lns_rounds,
             deterministic_time=self.params.deterministic_time,
         )
-        search = LargeNeighbourhoodSearch(state, settings, locked)
+        search = LargeNeighbourhoodSearch(state, settings, self.locked)
         if self.report:
             start = state.total()
             objective = {"unscheduled_priority": self.unplaceable_priority + start[0], "weighted_days_late": start[1]}
@@ -281,8 +279,8 @@ class _Solve:
             self.warnings.append("the solver found no plan in its time; the earliest-due-date plan is returned")
             if not self.edd_keeps_frozen:
                 self.warnings.append("the earliest-due-date plan could not keep every order of the frozen window")
-            self.start_schedule["bound"] = self._fallback_bound()
-            return self._result(self.start_schedule)
+            self.edd_schedule["bound"] = self._fallback_bound()
+            return self._result(self.edd_schedule)
         assignments, status, bound = first
         stopped = self.stop is not None and self.stop.is_set()
         worth_it = self.previous or any(o.max_holding_days for o in model.orders.values())
@@ -291,22 +289,17 @@ class _Solve:
         if self.remaining() > 0.05 and worth_it and not stopped:
             assignments, status = self._second_stage(model, assignments, status)
         solved = self._schedule(assignments, _left_out_reasons(self.instance, assignments), status, bound)
-        start_better = _rank(self.start_schedule["objective"]) < _rank(solved["objective"])
-        if start_better and (self.edd_keeps_frozen or not model.enforces_frozen):
-            self.start_schedule["bound"] = bound
-            return self._result(self.start_schedule)
+        edd_better = _rank(self.edd_schedule["objective"]) < _rank(solved["objective"])
+        if edd_better and (self.edd_keeps_frozen or not model.enforces_frozen):
+            self.edd_schedule["bound"] = bound
+            return self._result(self.edd_schedule)
         return self._result(solved)
 
     def _polished(self, assignments: dict[str, Assignment], share: float) -> dict[str, Assignment]:
         """The solver's plan improved by the sequence search (moves on and across lines),
         which finds what CP-SAT misses on long chains of runs."""
         state = PlanState(self.instance, self.baseline, assignments)
-        self._search_sequences(state, share)
-        return state.assignments()
-
-    def _search_sequences(self, state: PlanState, share: float) -> None:
-        """The sequence search on ``state`` for ``share`` of the time left (a fixed number of
-        moves when the run must be reproducible)."""
+        # for ``share`` of the time left, or a fixed number of moves when runs must be reproducible
         if self.params.deterministic_time is not None or self.params.lns_rounds is not None:
             budget = SequenceBudget(evaluations=SEQUENCE_EVALUATIONS, stop=self.stop)
         else:
@@ -327,6 +320,7 @@ class _Solve:
         improve_sequences(state, self.locked, budget, self.params.seed, report)
         self.timings["sequence_search"] = self._lap()
         self.stages["sequence_search"] = f"weighted days late {before[1]} -> {state.total()[1]}"
+        return state.assignments()
 
     def _build_model(self, enforce_frozen: bool) -> ScheduleModel:
         model = ScheduleModel(self.instance, self.baseline, enforce_frozen=enforce_frozen)
@@ -407,7 +401,7 @@ class _Solve:
         """Without the solver: the placed-orders bound, whose lateness part holds only when the
         heuristic placed every order some plan could place (so none is left out at optimum)."""
         bound = self._placed_bound()
-        if self.start_schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
+        if self.edd_schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
             bound["weighted_days_late"] = 0
         return bound
 

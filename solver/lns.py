@@ -74,6 +74,17 @@ class PlanState:
         for material_id, quantity in self.candidates[order_id].material_need.items():
             self.issued[material_id][run.start_day] += quantity
 
+    def move(self, placed: dict[str, tuple[str, int] | None]) -> dict[str, tuple[str, int] | None]:
+        """Re-place orders at ``(line_id, start)`` (``None``: left out); returns where they
+        were, which undoes the move when moved back to."""
+        previous = {o: (run.line_id, run.start) if (run := self.runs.get(o)) else None for o in placed}
+        for order_id in placed:
+            self.remove(order_id)
+        for order_id, where in placed.items():
+            if where is not None:
+                self.place(order_id, *where)
+        return previous
+
     def remove(self, order_id: str) -> None:
         run = self.runs.pop(order_id, None)
         if run is None:
@@ -432,23 +443,13 @@ class LargeNeighbourhoodSearch:
         self._adapt(status, solver.wall_time)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False
-        placed = sub.solution(solver)
-        previous = {o: state.runs.get(o) for o in sorted(hood.freed)}
-        for order_id in previous:
-            state.remove(order_id)
-        for order_id, where in placed.items():
-            if where is not None:
-                state.place(order_id, *where)
+        previous = state.move(sub.solution(solver))
         after = add_costs(*(state.cost(o) for o in hood.freed))
         if after < before or (self.settings.accept_equal and after == before):
             self.best = state.total()
             self._late = None
             return True
-        for order_id in previous:  # not better: put the plan back as it was
-            state.remove(order_id)
-            run = previous[order_id]
-            if run is not None:
-                state.place(order_id, run.line_id, run.start)
+        state.move(previous)  # not better: put the plan back as it was
         return False
 
     def _search_sequences(self, deadline: float) -> bool:
@@ -591,15 +592,8 @@ def improve_sequences(
 
 def _keep_if_better(state: PlanState, placed: dict[str, tuple[str, int]]) -> bool:
     before = add_costs(*(state.cost(o) for o in placed))
-    previous = {o: (state.runs[o].line_id, state.runs[o].start) for o in placed}
-    for order_id in placed:
-        state.remove(order_id)
-    for order_id, where in placed.items():
-        state.place(order_id, *where)
+    previous = state.move(placed)
     if add_costs(*(state.cost(o) for o in placed)) < before:
         return True
-    for order_id in placed:
-        state.remove(order_id)
-    for order_id, where in previous.items():
-        state.place(order_id, *where)
+    state.move(previous)
     return False

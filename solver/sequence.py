@@ -24,6 +24,7 @@ before the exact model and between the neighbourhoods of the LNS.
 from __future__ import annotations
 
 import bisect
+import itertools
 import random
 import threading
 import time
@@ -107,24 +108,25 @@ class _LineRuns:
             index += 1
         return start
 
-    def run_cost(self, job: int, start: int) -> int | None:
-        """Weighted days late of ``job`` started at ``start``; ``None`` past its latest start."""
+    def run_from(self, job: int, clock: int) -> tuple[int, int] | None:
+        """Start and weighted days late of ``job`` run as early as it may from ``clock``;
+        ``None`` past its latest start."""
+        start = self.start_at(job, clock)
         if start > self.latest[job]:
             return None
-        return self.late_cost[job][bisect.bisect_right(self.day_start, start + self.minutes[job] - 1) - 1]
+        return start, self.late_cost[job][bisect.bisect_right(self.day_start, start + self.minutes[job] - 1) - 1]
 
     def timing(self, sequence: list[int]) -> tuple[list[int], list[int], list[int]] | None:
         """Starts, ends and prefix costs of ``sequence`` packed early; ``None`` if it does not fit."""
         starts, ends, costs = [], [], []
         clock = total = 0
         for job in sequence:
-            start = self.start_at(job, clock)
-            cost = self.run_cost(job, start)
-            if cost is None:
+            run = self.run_from(job, clock)
+            if run is None:
                 return None
-            clock = start + self.minutes[job]
-            total += cost
-            starts.append(start)
+            clock = run[0] + self.minutes[job]
+            total += run[1]
+            starts.append(run[0])
             ends.append(clock)
             costs.append(total)
         return starts, ends, costs
@@ -139,34 +141,29 @@ class _LineRuns:
 
     def cost_with(self, low: int, high: int, segment: list[int], limit: int) -> int | None:
         """Cost of the line with positions ``low..high-1`` replaced by ``segment``, or ``None``
-        when it does not fit or is not below ``limit``."""
+        when it does not fit or is not below ``limit``.
+
+        The new runs are timed from ``low``; past the segment, the old runs are timed only
+        until the clock meets the old one (the rest then runs as before) or runs late
+        enough that the rest cannot make the line cheaper.
+        """
         clock = self.ends[low - 1] if low else 0
         total = self.costs[low - 1] if low else 0
-        for job in segment:
-            start = self.start_at(job, clock)
-            cost = self.run_cost(job, start)
-            if cost is None:
+        whole, rest_from = self.total, high - len(segment)  # old index = position + rest_from
+        for position, job in enumerate(itertools.chain(segment, itertools.islice(self.seq, high, None))):
+            index = position + rest_from
+            if index >= high:
+                old_clock = self.ends[index - 1] if index else 0
+                rest = whole - (self.costs[index - 1] if index else 0)
+                if clock == old_clock:
+                    return total + rest if total + rest < limit else None
+                if clock > old_clock and total + rest >= limit:
+                    return None
+            run = self.run_from(job, clock)
+            if run is None:
                 return None
-            clock = start + self.minutes[job]
-            total += cost
-            if total >= limit:
-                return None
-        whole = self.total
-        for index in range(high, len(self.seq)):
-            old_clock = self.ends[index - 1] if index else 0
-            rest = whole - (self.costs[index - 1] if index else 0)
-            if clock == old_clock:  # from here on the line runs as before
-                total += rest
-                return total if total < limit else None
-            if clock > old_clock and total + rest >= limit:  # later runs only cost more
-                return None
-            job = self.seq[index]
-            start = self.start_at(job, clock)
-            cost = self.run_cost(job, start)
-            if cost is None:
-                return None
-            clock = start + self.minutes[job]
-            total += cost
+            clock = run[0] + self.minutes[job]
+            total += run[1]
             if total >= limit:
                 return None
         return total if total < limit else None
