@@ -133,6 +133,7 @@ def _stage_summary(stages: dict[str, str]) -> str:
         "unscheduled_and_lateness": "levels 1-2",
         "stability_and_holding": "levels 3-4",
         "lns": "neighbourhood search:",
+        "sequence_search": "sequence search:",
         "bound": "bound by",
     }
     return ", ".join(f"{names.get(k, k)} {v}" for k, v in stages.items()) or "-"
