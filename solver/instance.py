@@ -111,6 +111,11 @@ class Instance:
         dispatch = int(self.calendar.dispatch_by_end_day[end_day])
         return -1 if dispatch < 0 else dispatch + candidate.transit_days
 
+    def delivery_days(self, candidate: Candidate) -> np.ndarray:
+        """:meth:`delivery_day` for every end day of the horizon at once."""
+        dispatch = self.calendar.dispatch_by_end_day
+        return np.where(dispatch < 0, -1, dispatch + candidate.transit_days)
+
     def days_late(self, candidate: Candidate, end_day: int) -> int:
         return max(0, self.delivery_day(candidate, end_day) - candidate.due_day)
 

@@ -141,8 +141,8 @@ class PlanState:
 
     def on_time_end_day(self, candidate: Candidate) -> int:
         """The last production day from which the order still delivers on time (-1 if none)."""
-        deliveries = self.instance.calendar.dispatch_by_end_day + candidate.transit_days
-        on_time = np.flatnonzero((deliveries <= candidate.due_day) & (self.instance.calendar.dispatch_by_end_day >= 0))
+        deliveries = self.instance.delivery_days(candidate)
+        on_time = np.flatnonzero((deliveries >= 0) & (deliveries <= candidate.due_day))
         return int(on_time[-1]) if len(on_time) else -1
 
 
@@ -231,7 +231,7 @@ class SubModel:
     def _add_order_costs(self, order_id: str, candidate: Candidate, scheduled, end_day, start_day) -> None:
         instance, model = self.state.instance, self.model
         first, last = self.windows[order_id]
-        deliveries = [max(0, instance.delivery_day(candidate, d)) for d in range(instance.horizon)]
+        deliveries = np.maximum(0, instance.delivery_days(candidate)).tolist()
         window = deliveries[first : last + 1]
         delivery = model.new_int_var(min(window), max(window), "")
         model.add_element(end_day, deliveries, delivery)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.instance import Candidate, Instance, Option
@@ -240,7 +241,7 @@ class ScheduleModel:
         """Inspection the working day after production, dispatch the working day after; delivery adds transit."""
         for order in self.orders.values():
             candidate = order.candidate
-            table = [max(0, self._instance.delivery_day(candidate, d)) for d in range(self._instance.horizon)]
+            table = np.maximum(0, self._instance.delivery_days(candidate)).tolist()
             self.model.add_element(order.end_day, table, order.delivery_day)
             self.model.add(order.days_late >= order.delivery_day - candidate.due_day).only_enforce_if(order.scheduled)
             self.model.add(order.holding_days >= candidate.due_day - order.delivery_day - 7).only_enforce_if(

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.instance import Instance
+from solver.instance import Candidate, Instance
 
 Edit = tuple["_LineRuns", int, int, list[int]]  # line, first and one-past-last position replaced, new jobs
 Move = list[Edit]
@@ -168,6 +168,17 @@ class _LineRuns:
                 return None
         return total if total < limit else None
 
+    def day_of(self, position: int) -> int:
+        """Day index holding the working minute at ``position``."""
+        return bisect.bisect_right(self.day_start, position) - 1
+
+    def timings(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """The sequence and its timing, to put back exactly with :meth:`put_back`."""
+        return self.seq, self.starts, self.ends, self.costs
+
+    def put_back(self, timings: tuple[list[int], list[int], list[int], list[int]]) -> None:
+        self.seq, self.starts, self.ends, self.costs = timings
+
     def position_at(self, position: int) -> int:
         """Index in the sequence of the first run starting at or after ``position``."""
         return bisect.bisect_left(self.starts, position)
@@ -195,7 +206,7 @@ class SequenceSearch:
         self.order_ids = sorted(o for o in placements if o not in locked)
         self.candidates = [by_id[o] for o in self.order_ids]
         self.late_cost: list = [self._late_cost(c) for c in self.candidates]
-        self.lines = self._lines(placements, locked)
+        self.lines = self._lines({o: by_id[o] for o in locked if o in placements}, placements)
         self.options = [[o.line_id for o in c.options if o.line_id in self.lines] for c in self.candidates]
         self.line_of: dict[int, _LineRuns] = {}
         for job, order_id in enumerate(self.order_ids):
@@ -210,7 +221,7 @@ class SequenceSearch:
         self.kit_day = {
             job: instance.axes[placements[o][0]].day_of(placements[o][1]) for job, o in enumerate(self.order_ids)
         }
-        self.left = self._material_left(placements)
+        self.left = self._material_left(by_id, placements)
         self.users: dict[str, list[int]] = {}
         for job, candidate in enumerate(self.candidates):
             for material_id in candidate.material_need:
@@ -219,25 +230,26 @@ class SequenceSearch:
 
     # -- set-up --------------------------------------------------------------------------
 
-    def _late_cost(self, candidate) -> list[int]:
-        dispatch = self.instance.calendar.dispatch_by_end_day
-        delivery = np.where(dispatch < 0, -1, dispatch + candidate.transit_days)
-        return (candidate.priority * np.maximum(0, delivery - candidate.due_day)).tolist()
+    def _late_cost(self, candidate: Candidate) -> list[int]:
+        late = np.maximum(0, self.instance.delivery_days(candidate) - candidate.due_day)
+        return (candidate.priority * late).tolist()
 
-    def _lines(self, placements: dict[str, tuple[str, int]], locked: set[str]) -> dict[str, _LineRuns]:
-        minutes = {c.order_id: {o.line_id: o.minutes for o in c.options} for c in self.instance.candidates}
+    def _lines(self, locked: dict[str, Candidate], placements: dict[str, tuple[str, int]]) -> dict[str, _LineRuns]:
+        """Every line, with the placed locked runs as obstacles."""
         obstacles: dict[str, list[tuple[int, int]]] = {line_id: [] for line_id in self.instance.axes}
-        for order_id in locked & set(placements):
+        for order_id, candidate in locked.items():
             line_id, start = placements[order_id]
-            obstacles[line_id].append((start, start + minutes[order_id][line_id]))
+            minutes = next(o.minutes for o in candidate.options if o.line_id == line_id)
+            obstacles[line_id].append((start, start + minutes))
         return {
             line_id: _LineRuns(line_id, axis.start.tolist(), obstacles[line_id], self.late_cost)
             for line_id, axis in self.instance.axes.items()
         }
 
-    def _material_left(self, placements: dict[str, tuple[str, int]]) -> dict[str, np.ndarray]:
+    def _material_left(
+        self, by_id: dict[str, Candidate], placements: dict[str, tuple[str, int]]
+    ) -> dict[str, np.ndarray]:
         """Scaled material available up to each day less every placed kit."""
-        by_id = {c.order_id: c for c in self.instance.candidates}
         issued = {m: np.zeros(self.instance.horizon, dtype=np.int64) for m in self.instance.material_available}
         for order_id, (line_id, start) in placements.items():
             day = self.instance.axes[line_id].day_of(start)
@@ -273,7 +285,7 @@ class SequenceSearch:
         for line in lines:
             for job, start in zip(line.seq, line.starts, strict=True):
                 if self.candidates[job].material_need:
-                    day = bisect.bisect_right(line.day_start, start) - 1
+                    day = line.day_of(start)
                     if day != self.kit_day[job]:
                         changes[job] = day
         return changes
@@ -330,12 +342,15 @@ class SequenceSearch:
         overdraw its material. Pins last for this move only: the timing kept is the pinned
         one, and a later move may bring the kit forward once its material is free.
         """
-        old = {line: (line.seq, line.starts, line.ends, line.costs) for line, *_ in move}
+        old = {line: line.timings() for line, *_ in move}
         pinned: dict[tuple[_LineRuns, int], int] = {}
         for line, low, high, segment in move:
             if not line.set_sequence([*line.seq[:low], *segment, *line.seq[high:]]):
                 return self._undo(old, pinned)
         for repair in range(KIT_REPAIRS):
+            # a pin only delays runs, so once the lines cost too much no pin can save the move
+            if limit is not None and sum(line.total for line in old) >= limit:
+                return self._undo(old, pinned)
             changes = self._kit_changes(old)
             early = [j for j in self._short_jobs(changes) if changes[j] < self.kit_day[j]]
             if not early:
@@ -347,12 +362,7 @@ class SequenceSearch:
             self._pin(set(early), pinned)
             if not all(line.set_sequence(line.seq) for line in old):
                 return self._undo(old, pinned)
-            # a pin only delays runs, so once the lines cost too much no pin can save the move
-            if limit is not None and sum(line.total for line in old) >= limit:
-                return self._undo(old, pinned)
         else:
-            return self._undo(old, pinned)
-        if limit is not None and sum(line.total for line in old) >= limit:
             return self._undo(old, pinned)
         self._issue(changes)
         for line in old:
@@ -376,8 +386,8 @@ class SequenceSearch:
     def _undo(self, old: dict[_LineRuns, tuple], pinned: dict[tuple[_LineRuns, int], int]) -> bool:
         """Back to the timings before the move, exactly (timing again could bring a kit forward)."""
         self._unpin(pinned)
-        for line, (sequence, starts, ends, costs) in old.items():
-            line.seq, line.starts, line.ends, line.costs = sequence, starts, ends, costs
+        for line, timings in old.items():
+            line.put_back(timings)
         return False
 
     def _late_jobs(self) -> list[int]:
@@ -425,7 +435,7 @@ class SequenceSearch:
                 passed = [run for run in seq[j:i] if run != seq[k]]
                 for m in range(i, min(len(seq), i + EJECT_BEHIND)):
                     yield [(line, j, m + 1, [job, *passed, *seq[i + 1 : m + 1], seq[k]])]
-                day = bisect.bisect_right(line.day_start, line.starts[k]) - 1
+                day = line.day_of(line.starts[k])
                 for line_id in self.options[seq[k]]:
                     other = self.lines[line_id]
                     if other is not line:
@@ -456,7 +466,7 @@ class SequenceSearch:
     def _transfers(self, job: int, line: _LineRuns, i: int, spread: int) -> Iterator[Move]:
         """``job`` taken from ``line`` to another of its lines, near where it starts now, or
         swapped there with a run that could come to ``line``."""
-        day = bisect.bisect_right(line.day_start, line.starts[i]) - 1
+        day = line.day_of(line.starts[i])
         for line_id in self.options[job]:
             other = self.lines[line_id]
             if other is line:
@@ -495,15 +505,15 @@ class SequenceSearch:
                 self._make(self.random.choice(moves))
 
     def _snapshot(self) -> tuple:
-        timings = {line: (line.seq, line.starts, line.ends, line.costs) for line in self.lines.values()}
+        timings = {line: line.timings() for line in self.lines.values()}
         return timings, {m: v.copy() for m, v in self.left.items()}, dict(self.kit_day)
 
     def _restore(self, snapshot: tuple) -> None:
         """Back to a snapshot's timings exactly (timing again could bring pinned kits forward)."""
         timings, left, kit_day = snapshot
-        for line, (sequence, starts, ends, costs) in timings.items():
-            line.seq, line.starts, line.ends, line.costs = sequence, starts, ends, costs
-            for job in sequence:
+        for line, saved in timings.items():
+            line.put_back(saved)
+            for job in line.seq:
                 self.line_of[job] = line
         self.left, self.kit_day = {m: v.copy() for m, v in left.items()}, dict(kit_day)
 
