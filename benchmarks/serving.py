@@ -1,4 +1,5 @@
-"""The real server for the HTTP benchmarks: start it, wait for it, plan and publish through it."""
+"""The real server for the HTTP benchmarks: start it, wait for it, plan and publish through it;
+and the headless browser that the page benchmark and the UI tests render its planner page in."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, driven by Playwright
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+GANTT_READY = "body[data-gantt-ready]:not([data-gantt-ready=''])"  # the planner page has drawn its plan
 
 
 def free_port() -> int:

@@ -26,22 +26,11 @@ import statistics
 
 import httpx
 
-from benchmarks.serving import plan_and_publish, served, wait_healthy
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, GANTT_READY, plan_and_publish, served, wait_healthy
 from solver import io
 from solver.generate import generate_dataset
 
 KEY = "ui-bench-planner-key"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-READY = "body[data-gantt-ready]:not([data-gantt-ready=''])"
 
 
 def main() -> None:
@@ -77,14 +66,14 @@ def measure(base: str, runs: int) -> dict[str, list[float]]:
         "redraw the whole horizon (All)": [],
     }
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for _ in range(runs):
             # a planner reloading the tab: the key is in its session, the page draws at once
             context = browser.new_context(viewport={"width": 1600, "height": 1000})
             context.add_init_script(f"sessionStorage.setItem('paichan.apiKey', {KEY!r})")
             page = context.new_page()
             page.goto(base + "/")
-            page.wait_for_selector(READY, timeout=60_000)
+            page.wait_for_selector(GANTT_READY, timeout=60_000)
             timings = page.evaluate("window.paichan.timings")
             results["first render (navigation → Gantt drawn)"].append(timings["ganttReadyMs"])
             results["GET schedule in the page"].append(timings["scheduleFetchMs"])
@@ -107,7 +96,7 @@ def measure(base: str, runs: int) -> dict[str, list[float]]:
             page.fill("#signin-key", KEY)
             started = page.evaluate("performance.now()")
             page.click("#signin-form button[type=submit]")
-            page.wait_for_selector(READY, timeout=60_000)
+            page.wait_for_selector(GANTT_READY, timeout=60_000)
             results["after sign-in (click → Gantt drawn)"].append(
                 page.evaluate("window.paichan.timings.ganttReadyMs") - started
             )

@@ -18,7 +18,6 @@ import csv
 import datetime as dt
 import io as stdio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,9 +29,9 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, GANTT_READY, free_port
 from solver import io
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip(
@@ -42,28 +41,12 @@ sync_api = pytest.importorskip(
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 SAMPLE = ROOT / "data" / "sample"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PLANNER_KEY, SALES_KEY, BATCH_KEY = "ui-planner-key", "ui-sales-key", "ui-batch-key"
 PLANNER = {"X-API-Key": PLANNER_KEY}
 TIMEOUT_MS = 20_000
-READY = "body[data-gantt-ready]:not([data-gantt-ready=''])"
 
 
 # -- the server ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -169,7 +152,7 @@ def sign_in(tab: Tab, service: Service, key: str = PLANNER_KEY) -> None:
     page.goto(service.url + "/")
     page.fill("#signin-key", key)
     page.click("#signin-form button[type=submit]")
-    page.wait_for_selector(READY)
+    page.wait_for_selector(GANTT_READY)
 
 
 def screenshot(tab: Tab, name: str) -> None:
