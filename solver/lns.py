@@ -26,6 +26,7 @@ from solver.instance import Candidate, Instance, Option
 from solver.model import Baseline, bound_position_by_day
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
+from solver.submodel import NeighbourhoodModel
 
 log = logging.getLogger(__name__)
 
@@ -346,10 +347,55 @@ class LnsSettings:
 
 
 @dataclass
+class KindStats:
+    """What the rounds of one neighbourhood kind did."""
+
+    tried: int = 0
+    accepted: int = 0  # kept: no worse than before
+    improved: int = 0  # strictly better
+    lateness_gain: int = 0  # weighted days late removed (unscheduled priority counts as lateness here)
+    holding_gain: int = 0
+    seconds: float = 0.0
+    freed: int = 0  # orders freed, summed over rounds
+    statuses: dict[str, int] = field(default_factory=dict)  # sub-solve status -> rounds
+
+
+@dataclass
 class LnsStats:
+    """The search's instruments: per neighbourhood kind, and the neighbourhood size over time."""
+
     rounds: int = 0
     improvements: int = 0
-    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [tried, improved]
+    started: float = field(default_factory=time.monotonic)
+    by_kind: dict[str, KindStats] = field(default_factory=dict)
+    sizes: list[tuple[float, int]] = field(default_factory=list)  # (seconds, size) at each change
+    trace: list[tuple[float, int, int]] = field(default_factory=list)  # (seconds, unscheduled, lateness)
+
+    def record(self, kind: str, before: Cost, after: Cost, seconds: float, freed: int, status: str) -> None:
+        entry = self.by_kind.setdefault(kind, KindStats())
+        entry.tried += 1
+        entry.seconds += seconds
+        entry.freed += freed
+        entry.statuses[status] = entry.statuses.get(status, 0) + 1
+        if after <= before:
+            entry.accepted += 1
+        if after < before:
+            entry.improved += 1
+            entry.lateness_gain += (before[0] - after[0]) * 1000 + before[1] - after[1]
+            entry.holding_gain += before[3] - after[3]
+
+    def table(self) -> str:
+        """A plain-text table of the rounds per kind, for logs and benchmarks."""
+        elapsed = max(1e-9, time.monotonic() - self.started)
+        rows = [f"{self.rounds} rounds in {elapsed:.1f} s ({self.rounds / elapsed:.1f}/s)"]
+        rows.append("kind                 tried  kept better  late-gain hold-gain  s/round  freed  statuses")
+        for kind, k in sorted(self.by_kind.items()):
+            statuses = ",".join(f"{s}:{n}" for s, n in sorted(k.statuses.items()))
+            rows.append(
+                f"{kind:20} {k.tried:5} {k.accepted:5} {k.improved:6} {k.lateness_gain:10} {k.holding_gain:9}"
+                f" {k.seconds / max(1, k.tried):8.3f} {k.freed / max(1, k.tried):6.1f}  {statuses}"
+            )
+        return "\n".join(rows)
 
 
 class LargeNeighbourhoodSearch:
@@ -379,16 +425,19 @@ class LargeNeighbourhoodSearch:
             hood = self._pick()
             if hood is None or (not hood.freed and hood.kind != "sequence_search"):
                 continue
-            improved = (
-                self._search_sequences(deadline) if hood.kind == "sequence_search" else self._solve(hood, deadline)
-            )
-            tried = self.stats.by_kind.setdefault(hood.kind, [0, 0])
-            tried[0] += 1
-            if improved:
-                tried[1] += 1
+            before, began = self.best, time.monotonic()
+            if hood.kind == "sequence_search":
+                kept, status = self._search_sequences(deadline), "SEQUENCE"
+            else:
+                kept, status = self._solve(hood, deadline)
+            kind = f"{hood.kind}{' (polish)' if hood.polish else ''}"
+            self.stats.record(kind, before, self.best, time.monotonic() - began, len(hood.freed), status)
+            if kept and self.best < before:
                 self.stats.improvements += 1
+                self.stats.trace.append((time.monotonic() - self.stats.started, self.best[0], self.best[1]))
                 if on_improvement:
                     on_improvement(self.best)
+        log.info("neighbourhood search:\n%s", self.stats.table())
         return self.best
 
     def _go_on(self, deadline: float, stop) -> bool:
@@ -422,10 +471,10 @@ class LargeNeighbourhoodSearch:
 
     # -- solving a neighbourhood -------------------------------------------------
 
-    def _solve(self, hood: Neighbourhood, deadline: float) -> bool:
+    def _solve(self, hood: Neighbourhood, deadline: float) -> tuple[bool, str]:
         state = self.state
         before = add_costs(*(state.cost(o) for o in hood.freed))
-        sub = SubModel(state, hood, polish=hood.polish)
+        sub = NeighbourhoodModel(state, hood, polish=hood.polish)
         sub.hint()
         solver = cp_model.CpSolver()
         params = solver.parameters
@@ -441,16 +490,17 @@ class LargeNeighbourhoodSearch:
             params.max_time_in_seconds = max(0.01, min(self.settings.sub_time, deadline - time.monotonic() - 0.05))
         status = solver.solve(sub.model)
         self._adapt(status, solver.wall_time)
+        name = solver.status_name(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return False
+            return False, name
         previous = state.move(sub.solution(solver))
         after = add_costs(*(state.cost(o) for o in hood.freed))
         if after < before or (self.settings.accept_equal and after == before):
             self.best = state.total()
             self._late = None
-            return True
+            return True, name
         state.move(previous)  # not better: put the plan back as it was
-        return False
+        return False, name
 
     def _search_sequences(self, deadline: float) -> bool:
         """The sequence search (moves on and across lines) from the current plan, briefly."""
@@ -467,15 +517,23 @@ class LargeNeighbourhoodSearch:
         return improved
 
     def _adapt(self, status: int, seconds: float) -> None:
+        size = self.size
         if status == cp_model.OPTIMAL and seconds < 0.5 * self.settings.sub_time:
             self.size = min(80, int(self.size * 1.15) + 1)
         elif status != cp_model.OPTIMAL:
             self.size = max(6, int(self.size * 0.85))
+        if self.size != size:
+            self.stats.sizes.append((time.monotonic() - self.stats.started, self.size))
 
     # -- neighbourhoods -------------------------------------------------------------
 
-    def _around(self, line_ids: list[str], first_day: int, last_day: int, must: set[str]) -> set[str]:
-        """Up to ``size`` orders on ``line_ids`` running in the day window, ``must`` included."""
+    def _around(
+        self, line_ids: list[str], first_day: int, last_day: int, must: set[str], focus: tuple[int, int] | None = None
+    ) -> set[str]:
+        """Up to ``size`` orders on ``line_ids`` running in the day window, ``must`` included:
+        those nearest the ``focus`` days first (a block of neighbouring runs can be
+        resequenced; scattered ones are held in place by the fixed runs between them),
+        or a random choice without a focus."""
         found: list[str] = []
         for line_id in line_ids:
             axis = self.state.instance.axes[line_id]
@@ -483,7 +541,13 @@ class LargeNeighbourhoodSearch:
             found += self.state.runs_between(line_id, low, high)
         found = [o for o in dict.fromkeys(found) if o not in must and o not in self.locked]
         self.random.shuffle(found)
+        if focus is not None:
+            found.sort(key=lambda o: self._distance(o, focus))
         return set(must) | set(found[: max(0, self.size - len(must))])
+
+    def _distance(self, order_id: str, focus: tuple[int, int]) -> int:
+        run = self.state.runs[order_id]
+        return max(0, focus[0] - run.end_day, run.start_day - focus[1])
 
     def _clip(self, first: int, last: int) -> tuple[int, int]:
         horizon = self.state.instance.horizon
@@ -503,10 +567,11 @@ class LargeNeighbourhoodSearch:
             min(on_time, run.start_day) - span - self.random.randint(0, 15), run.end_day + self.random.randint(1, 10)
         )
         own_lines = [o.line_id for o in candidate.options]
-        nearby = self._around(own_lines, first, last, {order_id})
+        focus = (min(on_time, run.start_day) - span, run.end_day)
+        nearby = self._around(own_lines, first, last, {order_id}, focus)
         other_lines = {o.line_id for n in nearby for o in self.state.candidates[n].options} - set(own_lines)
         if len(nearby) < self.size and other_lines:
-            nearby = self._around(sorted(other_lines), first, last, nearby)
+            nearby = self._around(sorted(other_lines), first, last, nearby, focus)
         return Neighbourhood("", nearby, first, last)
 
     def _insert_unscheduled(self) -> Neighbourhood | None:
