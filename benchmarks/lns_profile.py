@@ -11,9 +11,11 @@ over time and the neighbourhood size over time.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 from dataclasses import replace
 
+from solver import engine
 from solver.engine import SolveParams, solve
 from solver.generate import generate_dataset
 from solver.validation import validate_schedule
@@ -28,9 +30,12 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sub-time", type=float, help="seconds per sub-solve (default: the engine's)")
     parser.add_argument("--rounds", type=int, help="a fixed number of rounds (one worker, reproducible)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.sub_time:
+        engine.LnsSettings = functools.partial(engine.LnsSettings, sub_time=args.sub_time)
     dataset = generate_dataset(args.orders, args.lines, args.days, args.plant_seed)
     params = SolveParams(time_limit=args.time_limit, workers=args.workers, seed=args.seed, method="lns")
     if args.rounds:
