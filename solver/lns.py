@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver.holding import shift_later
 from solver.instance import Candidate, Instance, Option
-from solver.model import Baseline, bound_position_by_day
+from solver.model import Baseline
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
 from solver.submodel import NeighbourhoodModel
@@ -177,180 +178,6 @@ class Neighbourhood:
     polish: bool = False  # re-solve for stability and holding, lateness kept
 
 
-class SubModel:
-    """The freed orders, confined to their windows, around the fixed rest of the plan."""
-
-    def __init__(self, state: PlanState, hood: Neighbourhood, polish: bool = False):
-        self.state, self.hood, self.polish = state, hood, polish
-        self.model = cp_model.CpModel()
-        self.present: dict[tuple[str, str], cp_model.IntVar] = {}
-        self.starts: dict[tuple[str, str], cp_model.IntVar] = {}
-        self.start_ranges: dict[tuple[str, str], tuple[int, int]] = {}  # allowed run positions
-        self.start_days: dict[str, cp_model.IntVar] = {}
-        self.end_days: dict[str, cp_model.IntVar] = {}
-        self.deliveries: dict[str, cp_model.IntVar] = {}  # at least the delivery day of the run
-        self.scheduled: dict[str, cp_model.IntVar] = {}
-        self.cost_terms: dict[str, list[cp_model.LinearExprT]] = {"u": [], "l": [], "c": [], "h": []}
-        self.bounds = {"l": 0, "h": 0}
-        self.intervals: dict[str, list[cp_model.IntervalVar]] = {}
-        self.windows: dict[str, tuple[int, int]] = {}
-        for order_id in sorted(hood.freed):
-            self._add_order(order_id)
-        self._add_fixed_runs()
-        for intervals in self.intervals.values():
-            self.model.add_no_overlap(intervals)
-        self._add_materials()
-        self._add_objective()
-
-    def _window(self, order_id: str) -> tuple[int, int]:
-        run = self.state.runs.get(order_id)
-        first, last = self.hood.first_day, self.hood.last_day
-        if run is not None:
-            first, last = min(first, run.start_day), max(last, run.end_day)
-        return first, last
-
-    def _add_order(self, order_id: str) -> None:
-        state, model = self.state, self.model
-        candidate = state.candidates[order_id]
-        first, last = self._window(order_id)
-        self.windows[order_id] = (first, last)
-        present_vars = []
-        end_day = model.new_int_var(first, last, f"end_day[{order_id}]")
-        start_day = model.new_int_var(min(max(first, candidate.earliest_day), last), last, f"start_day[{order_id}]")
-        self.start_days[order_id], self.end_days[order_id] = start_day, end_day
-        for option in candidate.options:
-            axis = state.instance.axes[option.line_id]
-            low = max(option.earliest_position, int(axis.start[first]))
-            high = min(option.latest_position, int(axis.start[last + 1]) - option.minutes)
-            if high < low:
-                continue
-            key = (order_id, option.line_id)
-            present = model.new_bool_var(f"present[{order_id},{option.line_id}]")
-            start = model.new_int_var(low, high, f"start[{order_id},{option.line_id}]")
-            self.present[key], self.starts[key] = present, start
-            self.start_ranges[key] = (low, high + option.minutes)
-            present_vars.append(present)
-            interval = model.new_optional_fixed_size_interval_var(start, option.minutes, present, "")
-            self.intervals.setdefault(option.line_id, []).append(interval)
-            run_end = start + option.minutes - 1
-            first_minute = [int(v) for v in axis.start[:-1]]
-            last_minute = [int(v) for v in axis.start[1:] - 1]
-            # end_day >= the run's last day is exact for lateness (which pushes it down);
-            # holding pushes it up, so it is pinned from below too when polishing.
-            # start_day <= the run's first day is exact for kitting (an earlier issue is stricter).
-            bound_position_by_day(self.model, end_day, run_end, last_minute, present, from_below=False)
-            if self.polish:
-                bound_position_by_day(self.model, end_day, run_end, first_minute, present, from_below=True)
-            if candidate.material_need:
-                bound_position_by_day(self.model, start_day, start, first_minute, present, from_below=True)
-        scheduled = model.new_bool_var(f"scheduled[{order_id}]")
-        self.scheduled[order_id] = scheduled
-        model.add(sum(present_vars) == scheduled)
-        self._add_order_costs(order_id, candidate, scheduled, end_day, start_day)
-
-    def _add_order_costs(self, order_id: str, candidate: Candidate, scheduled, end_day, start_day) -> None:
-        instance, model = self.state.instance, self.model
-        first, last = self.windows[order_id]
-        deliveries = np.maximum(0, instance.delivery_days(candidate)).tolist()
-        window = deliveries[first : last + 1]
-        delivery = model.new_int_var(min(window), max(window), "")
-        model.add_element(end_day, deliveries, delivery)
-        self.deliveries[order_id] = delivery
-        max_late = max(0, max(window) - candidate.due_day)
-        max_hold = max(0, candidate.due_day - min(window) - 7)
-        late = model.new_int_var(0, max_late, f"late[{order_id}]")
-        hold = model.new_int_var(0, max_hold, f"hold[{order_id}]")
-        model.add(late >= delivery - candidate.due_day).only_enforce_if(scheduled)
-        model.add(hold >= candidate.due_day - delivery - 7).only_enforce_if(scheduled)
-        self.cost_terms["u"].append(candidate.priority * (1 - scheduled))
-        self.cost_terms["l"].append(candidate.priority * late)
-        self.cost_terms["h"].append(hold)
-        self.bounds["l"] += candidate.priority * max_late
-        self.bounds["h"] += max_hold
-        previous = self.state.baseline.line_and_start.get(order_id)
-        if previous is not None:
-            self.cost_terms["c"].append(self._changed(order_id, previous, start_day))
-
-    def _changed(self, order_id: str, previous: tuple[str, int], start_day) -> cp_model.LinearExprT:
-        present = self.present.get((order_id, previous[0]))
-        first, last = self.windows[order_id]
-        if present is None or not first <= previous[1] <= last:
-            return 1
-        same = self.model.new_bool_var(f"same[{order_id}]")
-        self.model.add_implication(same, present)
-        # the start day is only pinned from below for kitting; pin it exactly when compared
-        axis = self.state.instance.axes[previous[0]]
-        start = self.starts[(order_id, previous[0])]
-        self.model.add(start >= int(axis.start[previous[1]])).only_enforce_if(same)
-        self.model.add(start < int(axis.start[previous[1] + 1])).only_enforce_if(same)
-        return 1 - same
-
-    def _add_fixed_runs(self) -> None:
-        """Runs of the orders that stay put, where the freed ones might go."""
-        for line_id, intervals in self.intervals.items():
-            ranges = [r for k, r in self.start_ranges.items() if k[1] == line_id]
-            low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-            for order_id in self.state.runs_between(line_id, low, high):
-                if order_id not in self.hood.freed:
-                    run = self.state.runs[order_id]
-                    intervals.append(self.model.new_fixed_size_interval_var(run.start, run.end - run.start, ""))
-
-    def _add_materials(self) -> None:
-        """Kitting: the freed orders' kits within what the fixed orders left, day by day."""
-        users: dict[str, list[tuple[str, int]]] = {}
-        for order_id in sorted(self.hood.freed):
-            for material_id, quantity in self.state.candidates[order_id].material_need.items():
-                users.setdefault(material_id, []).append((order_id, quantity))
-        for material_id, consumers in sorted(users.items()):
-            left = self.state.material_left(material_id, self.hood.freed)
-            changes = np.diff(left, prepend=0)
-            days = np.flatnonzero(changes)
-            times: list[cp_model.LinearExprT] = [int(d) for d in days]
-            levels = [int(changes[d]) for d in days]
-            actives: list = [True] * len(days)
-            for order_id, quantity in consumers:
-                times.append(self.start_days[order_id])
-                levels.append(-quantity)
-                actives.append(self.scheduled[order_id])
-            ceiling = int(sum(v for v in levels if v > 0))
-            self.model.add_reservoir_constraint_with_active(times, levels, actives, 0, max(ceiling, 0))
-
-    def _add_objective(self) -> None:
-        """Levels 1-2 (unscheduled, lateness); or, when polishing, levels 3-4 with 1-2 kept."""
-        terms = self.cost_terms
-        lateness_weight = self.bounds["l"] + 1
-        primary = lateness_weight * sum(terms["u"]) + sum(terms["l"])
-        if not self.polish:
-            self.model.minimize(primary)
-            return
-        unscheduled, lateness, _, _ = add_costs(*(self.state.cost(o) for o in self.hood.freed))
-        self.model.add(primary <= lateness_weight * unscheduled + lateness)
-        holding_weight = self.bounds["h"] + 1
-        self.model.minimize(holding_weight * sum(terms["c"]) + sum(terms["h"]))
-
-    def hint(self) -> None:
-        """The current plan of the freed orders, every decision and its days."""
-        for order_id, scheduled in self.scheduled.items():
-            run = self.state.runs.get(order_id)
-            self.model.add_hint(scheduled, run is not None)
-            if run is not None:
-                self.model.add_hint(self.end_days[order_id], run.end_day)
-                self.model.add_hint(self.start_days[order_id], run.start_day)
-        for (order_id, line_id), present in self.present.items():
-            run = self.state.runs.get(order_id)
-            chosen = run is not None and run.line_id == line_id
-            self.model.add_hint(present, chosen)
-            if chosen:
-                self.model.add_hint(self.starts[(order_id, line_id)], run.start)
-
-    def solution(self, solver: cp_model.CpSolver) -> dict[str, tuple[str, int] | None]:
-        placed: dict[str, tuple[str, int] | None] = dict.fromkeys(sorted(self.hood.freed))
-        for (order_id, line_id), present in self.present.items():
-            if solver.boolean_value(present):
-                placed[order_id] = (line_id, int(solver.value(self.starts[(order_id, line_id)])))
-        return placed
-
-
 @dataclass
 class _Round:
     """A sub-model being solved."""
@@ -375,6 +202,7 @@ class LnsSettings:
     deterministic_time: float | None = None  # per sub-solve, for reproducible runs
     initial_size: int = 40
     max_size: int = 150
+    holding_share: float = 0.15  # of the time (or rounds) kept for stability and holding at the end
     accept_equal: bool = True  # also keep sub-plans as good as the current one (drift on plateaus)
 
 
@@ -456,6 +284,8 @@ class LargeNeighbourhoodSearch:
         self._sharing_lines = self._lines_sharing_products()
         self._late: dict[str, int] | None = None  # weighted days late per late order, until the plan changes
         self._parallel = settings.rounds is None and settings.workers >= 2
+        self._round_limit: int | None = settings.rounds
+        self.holding_phase = False  # lateness settled: every round re-solves for stability and holding
         self._on_improvement: Callable[[Cost], None] | None = None
         self._kinds: list[tuple[str, Callable[[], Neighbourhood | None]]] = [
             ("late_order", self._late_order),
@@ -472,15 +302,34 @@ class LargeNeighbourhoodSearch:
         worker each: a small sub-model gains nothing from a second worker (measured on L:
         2,743 with one against 2,754 with two), while two of them at once double the rounds."""
         self._on_improvement = on_improvement
-        if self._parallel:
-            self._run_parallel(deadline, stop, slots=self.settings.workers)
-        else:
-            while self._go_on(deadline, stop):
-                job = self._next_round(deadline)
-                if job is not None:
-                    self._finish(job, job.solver.solve(job.sub.model))
+        share = self.settings.holding_share
+        lateness_deadline = deadline - share * max(0.0, deadline - time.monotonic())
+        self._round_limit = None if self.settings.rounds is None else round(self.settings.rounds * (1 - share))
+        self._rounds(lateness_deadline, stop)
+        if stop is None or not stop.is_set():
+            self._start_holding_phase()
+            self._round_limit = self.settings.rounds
+            self._rounds(deadline, stop)
         log.info("neighbourhood search:\n%s", self.stats.table())
         return self.best
+
+    def _rounds(self, deadline: float, stop) -> None:
+        if self._parallel:
+            self._run_parallel(deadline, stop, slots=self.settings.workers)
+            return
+        while self._go_on(deadline, stop):
+            job = self._next_round(deadline)
+            if job is not None:
+                self._finish(job, job.solver.solve(job.sub.model))
+
+    def _start_holding_phase(self) -> None:
+        """Lateness is settled: move on-time runs later, then re-solve for stability and holding."""
+        self.holding_phase = True
+        before = self.best
+        shift_later(self.state, self.locked)
+        self.best = self.state.total()
+        self._late = None
+        self.stats.record("shift_later", before, self.best, 0.0, 0, "SHIFT")
 
     def _run_parallel(self, deadline: float, stop, slots: int) -> None:
         with ThreadPoolExecutor(max_workers=slots) as pool:
@@ -526,8 +375,8 @@ class LargeNeighbourhoodSearch:
     def _go_on(self, deadline: float, stop) -> bool:
         if stop is not None and stop.is_set():
             return False
-        if self.settings.rounds is not None:
-            return self.stats.rounds < self.settings.rounds
+        if self._round_limit is not None:
+            return self.stats.rounds < self._round_limit
         return time.monotonic() < deadline - 0.05
 
     def late_orders(self) -> dict[str, int]:
@@ -544,6 +393,8 @@ class LargeNeighbourhoodSearch:
         late = bool(self.late_orders())
         unscheduled = len(self.state.runs) < len(self.state.candidates)
         weights = [6 if late else 0, 4 if unscheduled else 0, 1, 1, 2 if late else 0, 1 if late else 0]
+        if self.holding_phase:
+            weights = [2 if late else 0, 0, 2, 2, 1 if late else 0, 0]
         if not any(weights):
             weights = [0, 0, 1, 1, 0, 0]
         kind, build = self.random.choices(self._kinds, weights=weights)[0]
@@ -552,7 +403,7 @@ class LargeNeighbourhoodSearch:
             hood.kind = kind
             hood.freed -= self.locked
             # levels 3-4 get a share of the rounds, all of them once nothing is late
-            hood.polish = self.random.random() < (0.2 if late or unscheduled else 1.0)
+            hood.polish = self.holding_phase or self.random.random() < (0.2 if late or unscheduled else 1.0)
         return hood
 
     # -- solving a neighbourhood -------------------------------------------------

@@ -281,7 +281,7 @@ class NeighbourhoodModel:
         orders = self.orders.values()
         unscheduled = sum(o.candidate.priority * (1 - o.scheduled) for o in orders)
         lateness = sum(sum(o.lateness) for o in orders)
-        lateness_weight = 1 + sum(o.candidate.priority * self._max_days_late(o) for o in orders)
+        self.lateness_weight = lateness_weight = 1 + sum(o.candidate.priority * self._max_days_late(o) for o in orders)
         primary = lateness_weight * unscheduled + lateness
         if not self.polish:
             self.model.minimize(primary)
@@ -289,7 +289,7 @@ class NeighbourhoodModel:
         now = [self.state.cost(o) for o in self.hood.freed]
         now_unscheduled, now_lateness = sum(c[0] for c in now), sum(c[1] for c in now)
         self.model.add(primary <= lateness_weight * now_unscheduled + now_lateness)
-        holding_weight = 1 + sum(self._max_holding(o) for o in orders)
+        self.holding_weight = holding_weight = 1 + sum(self._max_holding(o) for o in orders)
         self.model.minimize(holding_weight * sum(o.changed for o in orders) + sum(sum(o.holding) for o in orders))
 
     def _max_days_late(self, order: FreedOrder) -> int:

@@ -71,3 +71,75 @@ def test_fixed_rounds_give_the_same_plan_in_another_process(tmp_path):
         assert subprocess.run(command, env=env, capture_output=True, check=False).returncode == 0
         plans.append(json.loads(out.read_text(encoding="utf-8"))["orders"])
     assert plans[0] == plans[1]
+
+
+def _neighbourhoods(search, count: int):
+    """``count`` neighbourhoods of every kind the search builds from the plan's structure."""
+    kinds = [build for kind, build in search._kinds if kind != "sequence_search"]
+    found = []
+    while len(found) < count:
+        hood = search.random.choice(kinds)()
+        if hood is not None and hood.freed:
+            found.append(hood)
+    return found
+
+
+# The sub-model states the rules and the costs as the plan's own arithmetic does: for
+# neighbourhoods of every kind on a plant with materials, the sub-plan it returns, put
+# into the plan, passes the validator, costs exactly what the model's objective says, and
+# is no worse than the plan it was hinted with.
+@pytest.mark.parametrize("polish", [False, True])
+def test_neighbourhood_model_costs_and_rules_agree_with_the_plan(plant, polish):
+    from ortools.sat.python import cp_model
+
+    from solver.heuristic import earliest_due_date_schedule as best_list_schedule
+    from solver.instance import build_instance
+    from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, add_costs
+    from solver.model import Baseline
+    from solver.solution import build_schedule
+    from solver.submodel import NeighbourhoodModel
+
+    instance = build_instance(plant)
+    assert any(c.material_need for c in instance.candidates)
+    state = PlanState(instance, Baseline({}), best_list_schedule(instance)[0])
+    search = LargeNeighbourhoodSearch(state, LnsSettings(time_limit=1, seed=3), set())
+    for hood in _neighbourhoods(search, 12):
+        before = add_costs(*(state.cost(o) for o in hood.freed))
+        sub = NeighbourhoodModel(state, hood, polish=polish)
+        sub.hint()
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 5
+        assert solver.solve(sub.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        state.move(sub.solution(solver))
+        after = add_costs(*(state.cost(o) for o in hood.freed))
+        if polish:
+            assert after[:2] <= before[:2]
+            assert solver.objective_value == sub.holding_weight * after[2] + after[3]
+        else:
+            assert solver.objective_value == sub.lateness_weight * after[0] + after[1]
+            assert after[:2] <= before[:2]
+        assert state.fits(hood.freed)
+    schedule = build_schedule(instance, state.assignments(), {}, status="FEASIBLE")
+    assert validate_schedule(plant, schedule) == []
+
+
+# Two rounds solved at once may both move runs onto the same minutes or the same material:
+# the plan tells a sub-plan that no longer fits.
+def test_plan_tells_overlapping_runs_and_overdrawn_material(plant):
+    from solver.heuristic import earliest_due_date_schedule as best_list_schedule
+    from solver.instance import build_instance
+    from solver.lns import PlanState
+    from solver.model import Baseline
+
+    instance = build_instance(plant)
+    state = PlanState(instance, Baseline({}), best_list_schedule(instance)[0])
+    assert state.fits(state.runs)
+    first, second = (o for _, o in state.line_starts[next(iter(state.line_starts))][:2])
+    state.move({second: (state.runs[first].line_id, state.runs[first].start)})
+    assert not state.fits([second])
+    state = PlanState(instance, Baseline({}), best_list_schedule(instance)[0])
+    user = next(o for o, r in state.runs.items() if state.candidates[o].material_need and r.start_day > 0)
+    material = next(iter(state.candidates[user].material_need))
+    state.issued[material][0] += int(instance.material_available[material][-1]) + 1  # more than ever arrives
+    assert not state.fits([user])
