@@ -24,6 +24,7 @@ from ortools.sat.python import cp_model
 from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
 from solver.heuristic import earliest_due_date_schedule, plan_rank, stable_schedule
+from solver.holding import shift_later
 from solver.instance import MATERIAL_SCALE, Instance, build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, improve_sequences
 from solver.model import Baseline, ScheduleModel
@@ -353,6 +354,7 @@ class _Solve:
     def _second_stage(self, model: ScheduleModel, assignments, first_status: str):
         """With levels 1-2 kept, fewest changed orders, then least holding."""
         best_primary = self._primary_value(model, assignments)
+        assignments = self._shifted_later(assignments)  # levels 1-3 as they were, less holding
         model.model.add(model.primary_objective() <= best_primary)
         model.add_exact_end_day_constraints()
         model.model.minimize(model.secondary_objective())
@@ -366,6 +368,11 @@ class _Solve:
             return assignments, "FEASIBLE"
         both_optimal = first_status == "OPTIMAL" and status == cp_model.OPTIMAL
         return model.assignments(solver), "OPTIMAL" if both_optimal else "FEASIBLE"
+
+    def _shifted_later(self, assignments: dict[str, Assignment]) -> dict[str, Assignment]:
+        state = PlanState(self.instance, self.baseline, assignments)
+        shift_later(state, self.locked)
+        return state.assignments()
 
     def _stable_hint(self, model: ScheduleModel, found: dict[str, Assignment], best_primary: int) -> dict:
         """The plan that keeps the previous one where it can, when it is as good on levels 1-2."""
