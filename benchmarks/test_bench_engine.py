@@ -18,10 +18,11 @@ from solver.engine import SolveParams, solve
 from solver.generate import generate_dataset
 from solver.heuristic import earliest_due_date_schedule
 from solver.instance import build_instance
-from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, SubModel
+from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
 from solver.model import Baseline, ScheduleModel
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment, build_schedule
+from solver.submodel import NeighbourhoodModel
 from solver.validation import validate_schedule
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -69,7 +70,7 @@ def test_neighbourhood_model_building(benchmark, dataset):
     hoods = [search._pick() for _ in range(20)]
     hoods = [h for h in hoods if h is not None and h.freed]
     chooser = random.Random(0)
-    benchmark(lambda: SubModel(state, chooser.choice(hoods)))
+    benchmark(lambda: NeighbourhoodModel(state, chooser.choice(hoods)))
 
 
 def test_sequence_search_of_20000_moves(benchmark, dataset):

@@ -20,9 +20,10 @@ from ortools.sat.python import cp_model
 from solver.calendar import PlantCalendar, hours_to_minutes, run_minutes
 from solver.domain import WEEKDAYS, Dataset, Order
 from solver.instance import build_instance, scaled_up
-from solver.lns import Neighbourhood, PlanState, SubModel
+from solver.lns import Neighbourhood, PlanState
 from solver.model import Baseline
 from solver.solution import assignments_from_schedule
+from solver.submodel import NeighbourhoodModel
 
 SPECIAL_ORDER_DEPOSIT = 0.3
 
@@ -399,24 +400,21 @@ def _demand_control(dataset: Dataset, prospect: Prospect) -> list[dict]:
     ]
 
 
-class _PromiseModel(SubModel):
+class _PromiseModel(NeighbourhoodModel):
     """The prospect and the committed runs around it: the prospect's end as early as possible,
-    every committed order kept in the plan and ending no later than it does now."""
+    every committed order kept in the plan and delivering no later than it does now."""
 
     def __init__(self, state: PlanState, hood: Neighbourhood, prospect_id: str):
         self.prospect_id = prospect_id
         super().__init__(state, hood)
 
     def _add_objective(self) -> None:
-        for order_id in self.hood.freed:
-            if order_id == self.prospect_id:
-                continue
-            run = self.state.runs[order_id]
-            delivered = self.state.instance.delivery_day(self.state.candidates[order_id], run.end_day)
-            self.model.add(self.scheduled[order_id] == 1)
-            self.model.add(self.deliveries[order_id] <= delivered)  # no committed order delivers later
-        self.model.add(self.scheduled[self.prospect_id] == 1)
-        self.model.minimize(self.end_days[self.prospect_id])
+        for order_id, order in self.orders.items():
+            self.model.add(order.scheduled == 1)
+            if order_id != self.prospect_id:
+                run = self.state.runs[order_id]
+                self.deliver_by(order_id, self.instance.delivery_day(order.candidate, run.end_day))
+        self.model.minimize(self.end_day(self.prospect_id))
 
 
 def earliest_delivery_resequenced(

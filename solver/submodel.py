@@ -292,6 +292,26 @@ class NeighbourhoodModel:
         self.holding_weight = holding_weight = 1 + sum(self._max_holding(o) for o in orders)
         self.model.minimize(holding_weight * sum(o.changed for o in orders) + sum(sum(o.holding) for o in orders))
 
+    def deliver_by(self, order_id: str, day: int) -> None:
+        """The order delivers on or before ``day``: its run ends by the last production day
+        from which it still does."""
+        order = self.orders[order_id]
+        deliveries = self.instance.delivery_days(order.candidate)
+        in_time = np.flatnonzero((deliveries >= 0) & (deliveries <= day))
+        last_end = int(in_time[-1]) if len(in_time) else -1
+        for run in order.runs.values():
+            end = int(self.instance.axes[run.line_id].start[last_end + 1])
+            self.model.add(run.start <= end - run.option.minutes).only_enforce_if(run.present)
+
+    def end_day(self, order_id: str) -> cp_model.LinearExprT:
+        """The order's last production day (when it is scheduled), as an expression to minimise."""
+        order = self.orders[order_id]
+        days = np.arange(self.instance.horizon, dtype=np.int64)
+        return sum(
+            add_end_steps(self.model, run, self.instance.axes[run.line_id], days, order.first_day, order.last_day)
+            for run in order.runs.values()
+        )
+
     def _max_days_late(self, order: FreedOrder) -> int:
         days = range(order.first_day, order.last_day + 1)
         return max(self.instance.days_late(order.candidate, d) for d in days)
