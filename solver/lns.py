@@ -389,6 +389,16 @@ class LargeNeighbourhoodSearch:
     def _lines_of(self, hood: Neighbourhood) -> set[str]:
         return {o.line_id for order_id in hood.freed for o in self.state.candidates[order_id].options}
 
+    def _update_late(self, order_ids: Iterable[str]) -> None:
+        if self._late is None:
+            return
+        for order_id in order_ids:
+            lateness = self.state.cost(order_id)[1] if order_id in self.state.runs else 0
+            if lateness > 0 and order_id not in self.locked:
+                self._late[order_id] = lateness
+            else:
+                self._late.pop(order_id, None)
+
     def _pick(self) -> Neighbourhood | None:
         late = bool(self.late_orders())
         unscheduled = len(self.state.runs) < len(self.state.candidates)
@@ -445,7 +455,7 @@ class LargeNeighbourhoodSearch:
         no_worse = after < before or (self.settings.accept_equal and after == before)
         if no_worse and state.fits(placed):
             self.best = add_costs(self.best, after, tuple(-x for x in before))  # type: ignore[arg-type]
-            self._late = None
+            self._update_late(placed)
             return True
         state.move(previous)  # worse, or overtaken by another round: put the plan back as it was
         return False

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver.domain import COLLECTION_DAYS
 from solver.instance import Candidate, Instance, LineAxis, Option
 
 if TYPE_CHECKING:
@@ -176,10 +177,11 @@ class NeighbourhoodModel:
         return first, last
 
     def _fixed_runs(self) -> dict[str, list[tuple[int, int]]]:
-        """Per line, the ``(start, end)`` of the runs that stay put, in order."""
+        """Per line a freed order may take, the ``(start, end)`` of the runs that stay, in order."""
+        lines = {o.line_id for order_id in self.hood.freed for o in self.state.candidates[order_id].options}
         fixed: dict[str, list[tuple[int, int]]] = {}
-        for line_id, starts in self.state.line_starts.items():
-            runs = (self.state.runs[o] for _, o in starts if o not in self.hood.freed)
+        for line_id in sorted(lines):
+            runs = (self.state.runs[o] for _, o in self.state.line_starts[line_id] if o not in self.hood.freed)
             fixed[line_id] = [(r.start, r.end) for r in runs]
         return fixed
 
@@ -209,18 +211,14 @@ class NeighbourhoodModel:
 
     def _add_costs(self, order: FreedOrder) -> None:
         instance, candidate = self.instance, order.candidate
-        days = range(order.first_day, order.last_day + 1)
-        late = np.zeros(instance.horizon, dtype=np.int64)
-        late[order.first_day : order.last_day + 1] = [
-            candidate.priority * instance.days_late(candidate, d) for d in days
-        ]
+        deliveries = instance.delivery_days(candidate)
+        late = candidate.priority * np.maximum(0, deliveries - candidate.due_day)
         for run in order.runs.values():
             axis = instance.axes[run.line_id]
             order.lateness.append(add_end_steps(self.model, run, axis, late, order.first_day, order.last_day))
         if not self.polish:
             return
-        hold = np.zeros(instance.horizon, dtype=np.int64)
-        hold[order.first_day : order.last_day + 1] = [instance.holding_days(candidate, d) for d in days]
+        hold = np.maximum(0, candidate.due_day - deliveries - COLLECTION_DAYS)
         for run in order.runs.values():
             axis = instance.axes[run.line_id]
             order.holding.append(add_early_steps(self.model, run, axis, hold, order.first_day, order.last_day))
@@ -313,12 +311,10 @@ class NeighbourhoodModel:
         )
 
     def _max_days_late(self, order: FreedOrder) -> int:
-        days = range(order.first_day, order.last_day + 1)
-        return max(self.instance.days_late(order.candidate, d) for d in days)
+        return max(self.instance.days_late(order.candidate, d) for d in (order.first_day, order.last_day))
 
     def _max_holding(self, order: FreedOrder) -> int:
-        days = range(order.first_day, order.last_day + 1)
-        return max(self.instance.holding_days(order.candidate, d) for d in days)
+        return max(self.instance.holding_days(order.candidate, d) for d in (order.first_day, order.last_day))
 
     # -- hint and solution ----------------------------------------------------------------
 
