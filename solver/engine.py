@@ -23,10 +23,11 @@ from ortools.sat.python import cp_model
 
 from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
-from solver.heuristic import earliest_due_date_schedule, plan_rank, stable_schedule
+from solver.heuristic import earliest_due_date_schedule, primary_objective, stable_schedule
 from solver.instance import MATERIAL_SCALE, Instance, build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, improve_sequences
 from solver.model import Baseline, ScheduleModel
+from solver.objective import Objective
 from solver.sequence import SequenceBudget
 from solver.solution import Assignment, build_schedule
 
@@ -114,15 +115,6 @@ def _solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
     solver.parameters.symmetry_level = 0
     solver.parameters.max_presolve_iterations = 1
     return solver
-
-
-def _rank(objective: dict[str, int]) -> tuple[int, int, int, int]:
-    return (
-        objective["unscheduled_priority"],
-        objective["weighted_days_late"],
-        objective["changed_orders"],
-        objective["holding_days"],
-    )
 
 
 def _left_out_reasons(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, str]:
@@ -289,7 +281,7 @@ class _Solve:
         if self.remaining() > 0.05 and worth_it and not stopped:
             assignments, status = self._second_stage(model, assignments, status)
         solved = self._schedule(assignments, _left_out_reasons(self.instance, assignments), status, bound)
-        edd_better = _rank(self.edd_schedule["objective"]) < _rank(solved["objective"])
+        edd_better = Objective.from_dict(self.edd_schedule["objective"]) < Objective.from_dict(solved["objective"])
         if edd_better and (self.edd_keeps_frozen or not model.enforces_frozen):
             self.edd_schedule["bound"] = bound
             return self._result(self.edd_schedule)
@@ -352,7 +344,7 @@ class _Solve:
 
     def _second_stage(self, model: ScheduleModel, assignments, first_status: str):
         """With levels 1-2 kept, fewest changed orders, then least holding."""
-        best_primary = self._primary_value(model, assignments)
+        best_primary = primary_objective(self.instance, assignments).primary_value(model.lateness_weight)
         model.model.add(model.primary_objective() <= best_primary)
         model.add_exact_end_day_constraints()
         model.model.minimize(model.secondary_objective())
@@ -372,13 +364,8 @@ class _Solve:
         if not self.baseline.line_and_start:
             return found
         stable, _ = stable_schedule(self.instance, self.frozen, self.baseline.line_and_start)
-        return stable if self._primary_value(model, stable) <= best_primary else found
-
-    def _primary_value(self, model: ScheduleModel, assignments: dict[str, Assignment]) -> int:
-        """Levels 1-2 of a plan as the model weighs them (placeable orders only)."""
-        left_out = {c.order_id: "" for c in self.instance.candidates if c.order_id not in assignments}
-        unscheduled, lateness = plan_rank(self.instance, assignments, left_out)
-        return model.lateness_weight * unscheduled + lateness
+        stable_primary = primary_objective(self.instance, stable).primary_value(model.lateness_weight)
+        return stable if stable_primary <= best_primary else found
 
     def _bound(self, model: ScheduleModel, solver: cp_model.CpSolver, status: int) -> dict[str, int]:
         """Lower bounds on unscheduled priority and, at that level, on weighted days late."""

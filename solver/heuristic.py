@@ -20,7 +20,8 @@ from collections.abc import Callable
 import numpy as np
 
 from solver.instance import Candidate, Instance, LineAxis, Option
-from solver.solution import Assignment
+from solver.objective import Objective
+from solver.solution import Assignment, run_days
 
 log = logging.getLogger(__name__)
 
@@ -206,17 +207,15 @@ def list_schedule(
     return assignments, left_out
 
 
-def plan_rank(instance: Instance, assignments: dict[str, Assignment], left_out: dict[str, str]) -> tuple[int, int]:
-    """Unscheduled priority, then weighted days late, of a list schedule."""
-    by_id = {c.order_id: c for c in instance.candidates}
-    unscheduled = sum(by_id[o].priority for o in left_out)
-    lateness = 0
-    for order_id, assignment in assignments.items():
-        candidate = by_id[order_id]
-        minutes = next(o.minutes for o in candidate.options if o.line_id == assignment.line_id)
-        end_day = instance.axes[assignment.line_id].day_of(assignment.start + minutes - 1)
-        lateness += candidate.priority * instance.days_late(candidate, end_day)
-    return unscheduled, lateness
+def primary_objective(instance: Instance, assignments: dict[str, Assignment]) -> Objective:
+    """Levels 1-2 of a plan of the placeable orders: the priority of those it leaves out,
+    then weighted days late (levels 3-4 left at 0)."""
+    parts = []
+    for candidate in instance.candidates:
+        assignment = assignments.get(candidate.order_id)
+        end_day = None if assignment is None else run_days(instance, candidate, assignment)[1]
+        parts.append(instance.order_objective(candidate, end_day))
+    return Objective.total(parts).primary
 
 
 def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: dict[str, tuple[str, int]]) -> int:
@@ -252,7 +251,13 @@ def earliest_due_date_schedule(
     plans = [list_schedule(instance, frozen, key) for key in keys]
     if previous:
         plans.append(stable_schedule(instance, frozen, previous))
-    best = min(plans, key=lambda plan: (*plan_rank(instance, *plan), moved_orders(instance, plan[0], previous)))
+    # levels 1-3, plan changes counted as the orders moved off ``previous``; holding is not compared
+    best = min(
+        plans,
+        key=lambda plan: primary_objective(instance, plan[0])._replace(
+            changed_orders=moved_orders(instance, plan[0], previous)
+        ),
+    )
     log.debug("list scheduling placed %d orders, left out %d", len(best[0]), len(best[1]))
     return best
 

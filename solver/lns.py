@@ -24,17 +24,13 @@ from ortools.sat.python import cp_model
 
 from solver.instance import Candidate, Instance, Option
 from solver.model import Baseline, bound_position_by_day
+from solver.objective import Objective
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
 
-Cost = tuple[int, int, int, int]  # unscheduled priority, weighted days late, changed, holding
 SEQUENCE_SECONDS, SEQUENCE_EVALUATIONS, SEQUENCE_PATIENCE = 0.5, 5_000, 20  # one sequence-search round
-
-
-def add_costs(*costs: Cost) -> Cost:
-    return tuple(sum(parts) for parts in zip(*costs, strict=True)) if costs else (0, 0, 0, 0)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -96,22 +92,19 @@ class PlanState:
 
     # -- costs ------------------------------------------------------------------
 
-    def cost(self, order_id: str) -> Cost:
+    def cost(self, order_id: str) -> Objective:
+        """The order's part of the plan's objective."""
         candidate = self.candidates[order_id]
         previous = self.baseline.line_and_start.get(order_id)
         run = self.runs.get(order_id)
         if run is None:
-            return (candidate.priority, 0, int(previous is not None), 0)
+            return self.instance.order_objective(candidate, None, changed=previous is not None)
         changed = previous is not None and previous != (run.line_id, run.start_day)
-        return (
-            0,
-            candidate.priority * self.instance.days_late(candidate, run.end_day),
-            int(changed),
-            self.instance.holding_days(candidate, run.end_day),
-        )
+        return self.instance.order_objective(candidate, run.end_day, changed)
 
-    def total(self) -> Cost:
-        return add_costs(*(self.cost(o) for o in self.candidates))
+    def total(self) -> Objective:
+        """The plan's objective (the placeable orders)."""
+        return Objective.total(self.cost(o) for o in self.candidates)
 
     def assignments(self) -> dict[str, Assignment]:
         return {o: Assignment(o, r.line_id, r.start) for o, r in self.runs.items()}
@@ -303,8 +296,8 @@ class SubModel:
         if not self.polish:
             self.model.minimize(primary)
             return
-        unscheduled, lateness, _, _ = add_costs(*(self.state.cost(o) for o in self.hood.freed))
-        self.model.add(primary <= lateness_weight * unscheduled + lateness)
+        before = Objective.total(self.state.cost(o) for o in self.hood.freed)
+        self.model.add(primary <= before.primary_value(lateness_weight))
         holding_weight = self.bounds["h"] + 1
         self.model.minimize(holding_weight * sum(terms["c"]) + sum(terms["h"]))
 
@@ -373,7 +366,7 @@ class LargeNeighbourhoodSearch:
             ("sequence_search", self._sequence_search),
         ]
 
-    def run(self, deadline: float, on_improvement: Callable[[Cost], None] | None = None, stop=None) -> Cost:
+    def run(self, deadline: float, on_improvement: Callable[[Objective], None] | None = None, stop=None) -> Objective:
         while self._go_on(deadline, stop):
             self.stats.rounds += 1
             hood = self._pick()
@@ -424,7 +417,7 @@ class LargeNeighbourhoodSearch:
 
     def _solve(self, hood: Neighbourhood, deadline: float) -> bool:
         state = self.state
-        before = add_costs(*(state.cost(o) for o in hood.freed))
+        before = Objective.total(state.cost(o) for o in hood.freed)
         sub = SubModel(state, hood, polish=hood.polish)
         sub.hint()
         solver = cp_model.CpSolver()
@@ -444,7 +437,7 @@ class LargeNeighbourhoodSearch:
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False
         previous = state.move(sub.solution(solver))
-        after = add_costs(*(state.cost(o) for o in hood.freed))
+        after = Objective.total(state.cost(o) for o in hood.freed)
         if after < before or (self.settings.accept_equal and after == before):
             self.best = state.total()
             self._late = None
@@ -591,9 +584,9 @@ def improve_sequences(
 
 
 def _keep_if_better(state: PlanState, placed: dict[str, tuple[str, int]]) -> bool:
-    before = add_costs(*(state.cost(o) for o in placed))
+    before = Objective.total(state.cost(o) for o in placed)
     previous = state.move(placed)
-    if add_costs(*(state.cost(o) for o in placed)) < before:
+    if Objective.total(state.cost(o) for o in placed) < before:
         return True
     state.move(previous)
     return False
