@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 
 from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
-from solver.heuristic import earliest_due_date_schedule, primary_objective, stable_schedule
+from solver.heuristic import best_list_schedule, primary_objective, stable_schedule
 from solver.instance import MATERIAL_SCALE, Instance, build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, improve_sequences
 from solver.model import Baseline, ScheduleModel
@@ -167,7 +167,7 @@ class _Solve:
         frozen = params.frozen_days if params.frozen_days is not None else dataset.plant.frozen_days
         self.baseline = Baseline.from_schedule(self.instance, previous, frozen)
         self.frozen = {c.order_id: f for c in self.instance.candidates if (f := self.baseline.frozen(c.order_id))}
-        edd, edd_left_out = earliest_due_date_schedule(self.instance, self.frozen, self.baseline.line_and_start)
+        edd, edd_left_out = best_list_schedule(self.instance, self.frozen, self.baseline.line_and_start)
         self.timings["heuristic"] = self._lap()
         self.timings["first_plan"] = round(time.monotonic() - self.started, 4)
         self.edd, self.edd_left_out = edd, edd_left_out

@@ -1,8 +1,8 @@
-"""Earliest-due-date list scheduling: a valid plan in milliseconds.
+"""List scheduling: a valid plan in milliseconds.
 
-It is the baseline every solve must beat, the hint the CP-SAT model starts
-from and the fallback when the solver finds nothing in its time. Orders are
-taken by due date (in-production orders first, then frozen ones, higher
+The best list schedule is the baseline every solve must beat, the hint the
+CP-SAT model starts from and the fallback when the solver finds nothing in its
+time. The first pass takes orders by due date (in-production orders first, then frozen ones, higher
 priority breaking ties) and each goes into the earliest idle gap of the line
 where it delivers first, no earlier than its release and than the day its
 materials are all available. Other passes order by latest start (due date
@@ -228,18 +228,19 @@ def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: d
     return moved
 
 
-def earliest_due_date_schedule(
+def best_list_schedule(
     instance: Instance,
     frozen: dict[str, tuple[str, int]] | None = None,
     previous: dict[str, tuple[str, int]] | None = None,
 ) -> tuple[dict[str, Assignment], dict[str, str]]:
-    """Assignments and left-out orders (with reasons) of the better list schedule.
+    """Assignments and left-out orders (with reasons) of the best of the list schedules.
 
-    ``frozen`` maps orders of the frozen window to the line and start day they keep
-    (when they still can: otherwise they are planned like any other order).
-    ``previous`` (a previous plan's lines and start days) adds a third candidate plan
-    that keeps every order where it was when it still fits: the stable replan, which
-    wins ties on lateness by moving fewer orders.
+    Four passes (by due date, by latest start, by apparent tardiness cost with two
+    look-aheads) compete on levels 1-2 of the objective. ``frozen`` maps orders of the
+    frozen window to the line and start day they keep (when they still can: otherwise
+    they are planned like any other order). ``previous`` (a previous plan's lines and
+    start days) adds a fifth plan that keeps every order where it was when it still
+    fits: the stable replan, which wins ties on lateness by moving fewer orders.
     """
     frozen, previous = frozen or {}, previous or {}
     keys = (
