@@ -22,9 +22,27 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver.domain import COLLECTION_DAYS
 from solver.instance import Candidate, Instance, Option
-from solver.model import Baseline, bound_position_by_day
+from solver.model import Baseline
 from solver.objective import Objective
+from solver.rules import (
+    OrderVars,
+    RunVars,
+    add_delivery_costs,
+    add_end_day,
+    add_kitting,
+    add_line_choice,
+    add_no_overlap,
+    add_plan_change,
+    add_start_day,
+    keep_primary,
+    kit_users,
+    new_run,
+    primary_objective,
+    secondary_objective,
+    stock_changes,
+)
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
 
@@ -151,27 +169,25 @@ class Neighbourhood:
 
 
 class SubModel:
-    """The freed orders, confined to their windows, around the fixed rest of the plan."""
+    """The freed orders, confined to their windows, around the fixed rest of the plan.
+
+    Its constraints come from :mod:`solver.rules`, as the exact model's do; it gives them
+    each freed order's window of days (its neighbourhood's, widened to where it runs now),
+    runs whose start range is clipped to that window, and the material the fixed runs
+    leave. Earliest starts hold through the runs' start ranges; in-production and frozen
+    orders are never freed.
+    """
 
     def __init__(self, state: PlanState, hood: Neighbourhood, polish: bool = False):
         self.state, self.hood, self.polish = state, hood, polish
         self.model = cp_model.CpModel()
-        self.present: dict[tuple[str, str], cp_model.IntVar] = {}
-        self.starts: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.orders: dict[str, OrderVars] = {}
         self.start_ranges: dict[tuple[str, str], tuple[int, int]] = {}  # allowed run positions
-        self.start_days: dict[str, cp_model.IntVar] = {}
-        self.end_days: dict[str, cp_model.IntVar] = {}
-        self.deliveries: dict[str, cp_model.IntVar] = {}  # at least the delivery day of the run
-        self.scheduled: dict[str, cp_model.IntVar] = {}
-        self.cost_terms: dict[str, list[cp_model.LinearExprT]] = {"u": [], "l": [], "c": [], "h": []}
-        self.bounds = {"l": 0, "h": 0}
-        self.intervals: dict[str, list[cp_model.IntervalVar]] = {}
-        self.windows: dict[str, tuple[int, int]] = {}
+        self.intervals: dict[str, list[cp_model.IntervalVar]] = {}  # by line, the fixed runs' after the freed
         for order_id in sorted(hood.freed):
             self._add_order(order_id)
         self._add_fixed_runs()
-        for intervals in self.intervals.values():
-            self.model.add_no_overlap(intervals)
+        add_no_overlap(self.model, self.intervals)
         self._add_materials()
         self._add_objective()
 
@@ -183,80 +199,68 @@ class SubModel:
         return first, last
 
     def _add_order(self, order_id: str) -> None:
-        state, model = self.state, self.model
-        candidate = state.candidates[order_id]
+        instance, model = self.state.instance, self.model
+        candidate = self.state.candidates[order_id]
         first, last = self._window(order_id)
-        self.windows[order_id] = (first, last)
-        present_vars = []
         end_day = model.new_int_var(first, last, f"end_day[{order_id}]")
         start_day = model.new_int_var(min(max(first, candidate.earliest_day), last), last, f"start_day[{order_id}]")
-        self.start_days[order_id], self.end_days[order_id] = start_day, end_day
+        runs = self._add_runs(candidate, first, last, start_day, end_day)
+        order = self._order_vars(candidate, (first, last), start_day, end_day, runs)
+        self.orders[order_id] = order
+        add_line_choice(model, order)
+        add_delivery_costs(model, instance, order)
+        previous = self.state.baseline.line_and_start.get(order_id)
+        if previous is not None:
+            frozen = self.state.baseline.frozen(order_id) is not None
+            add_plan_change(model, instance, order, previous, (first, last), frozen=frozen)
+
+    def _add_runs(
+        self, candidate: Candidate, first: int, last: int, start_day: cp_model.IntVar, end_day: cp_model.IntVar
+    ) -> dict[str, RunVars]:
+        """The order's runs on the lines where it fits inside days ``first..last``, tied to its days."""
+        runs = {}
         for option in candidate.options:
-            axis = state.instance.axes[option.line_id]
+            axis = self.state.instance.axes[option.line_id]
             low = max(option.earliest_position, int(axis.start[first]))
             high = min(option.latest_position, int(axis.start[last + 1]) - option.minutes)
             if high < low:
                 continue
-            key = (order_id, option.line_id)
-            present = model.new_bool_var(f"present[{order_id},{option.line_id}]")
-            start = model.new_int_var(low, high, f"start[{order_id},{option.line_id}]")
-            self.present[key], self.starts[key] = present, start
-            self.start_ranges[key] = (low, high + option.minutes)
-            present_vars.append(present)
-            interval = model.new_optional_fixed_size_interval_var(start, option.minutes, present, "")
-            self.intervals.setdefault(option.line_id, []).append(interval)
-            run_end = start + option.minutes - 1
-            first_minute = [int(v) for v in axis.start[:-1]]
-            last_minute = [int(v) for v in axis.start[1:] - 1]
-            # end_day >= the run's last day is exact for lateness (which pushes it down);
-            # holding pushes it up, so it is pinned from below too when polishing.
-            # start_day <= the run's first day is exact for kitting (an earlier issue is stricter).
-            bound_position_by_day(self.model, end_day, run_end, last_minute, present, from_below=False)
-            if self.polish:
-                bound_position_by_day(self.model, end_day, run_end, first_minute, present, from_below=True)
+            run = new_run(self.model, candidate.order_id, option, low, high)
+            runs[option.line_id] = run
+            self.start_ranges[(candidate.order_id, option.line_id)] = (low, high + option.minutes)
+            self.intervals.setdefault(option.line_id, []).append(run.interval)
+            # the end day from both sides only when polishing: holding pushes it up
+            add_end_day(self.model, self.state.instance, run, end_day, exact=self.polish)
             if candidate.material_need:
-                bound_position_by_day(self.model, start_day, start, first_minute, present, from_below=True)
-        scheduled = model.new_bool_var(f"scheduled[{order_id}]")
-        self.scheduled[order_id] = scheduled
-        model.add(sum(present_vars) == scheduled)
-        self._add_order_costs(order_id, candidate, scheduled, end_day, start_day)
+                add_start_day(self.model, self.state.instance, run, start_day, exact=False)
+        return runs
 
-    def _add_order_costs(self, order_id: str, candidate: Candidate, scheduled, end_day, start_day) -> None:
-        instance, model = self.state.instance, self.model
-        first, last = self.windows[order_id]
-        deliveries = np.maximum(0, instance.delivery_days(candidate)).tolist()
-        window = deliveries[first : last + 1]
-        delivery = model.new_int_var(min(window), max(window), "")
-        model.add_element(end_day, deliveries, delivery)
-        self.deliveries[order_id] = delivery
-        max_late = max(0, max(window) - candidate.due_day)
-        max_hold = max(0, candidate.due_day - min(window) - 7)
-        late = model.new_int_var(0, max_late, f"late[{order_id}]")
-        hold = model.new_int_var(0, max_hold, f"hold[{order_id}]")
-        model.add(late >= delivery - candidate.due_day).only_enforce_if(scheduled)
-        model.add(hold >= candidate.due_day - delivery - 7).only_enforce_if(scheduled)
-        self.cost_terms["u"].append(candidate.priority * (1 - scheduled))
-        self.cost_terms["l"].append(candidate.priority * late)
-        self.cost_terms["h"].append(hold)
-        self.bounds["l"] += candidate.priority * max_late
-        self.bounds["h"] += max_hold
-        previous = self.state.baseline.line_and_start.get(order_id)
-        if previous is not None:
-            self.cost_terms["c"].append(self._changed(order_id, previous, start_day))
-
-    def _changed(self, order_id: str, previous: tuple[str, int], start_day) -> cp_model.LinearExprT:
-        present = self.present.get((order_id, previous[0]))
-        first, last = self.windows[order_id]
-        if present is None or not first <= previous[1] <= last:
-            return 1
-        same = self.model.new_bool_var(f"same[{order_id}]")
-        self.model.add_implication(same, present)
-        # the start day is only pinned from below for kitting; pin it exactly when compared
-        axis = self.state.instance.axes[previous[0]]
-        start = self.starts[(order_id, previous[0])]
-        self.model.add(start >= int(axis.start[previous[1]])).only_enforce_if(same)
-        self.model.add(start < int(axis.start[previous[1] + 1])).only_enforce_if(same)
-        return 1 - same
+    def _order_vars(
+        self,
+        candidate: Candidate,
+        days: tuple[int, int],
+        start_day: cp_model.IntVar,
+        end_day: cp_model.IntVar,
+        runs: dict[str, RunVars],
+    ) -> OrderVars:
+        """The order's decision and costs for end days inside ``days``."""
+        model, oid = self.model, candidate.order_id
+        scheduled = model.new_bool_var(f"scheduled[{oid}]")
+        deliveries = np.maximum(0, self.state.instance.delivery_days(candidate))[days[0] : days[1] + 1].tolist()
+        max_late = max(0, max(deliveries) - candidate.due_day)
+        max_holding = max(0, candidate.due_day - min(deliveries) - COLLECTION_DAYS)
+        return OrderVars(
+            candidate=candidate,
+            scheduled=scheduled,
+            start_day=start_day,
+            end_day=end_day,
+            delivery_day=model.new_int_var(min(deliveries), max(deliveries), f"delivery_day[{oid}]"),
+            days_late=model.new_int_var(0, max_late, f"days_late[{oid}]"),
+            holding_days=model.new_int_var(0, max_holding, f"holding[{oid}]"),
+            max_days_late=max_late,
+            max_holding_days=max_holding,
+            options=runs,
+        )
 
     def _add_fixed_runs(self) -> None:
         """Runs of the orders that stay put, where the freed ones might go."""
@@ -270,57 +274,41 @@ class SubModel:
 
     def _add_materials(self) -> None:
         """Kitting: the freed orders' kits within what the fixed orders left, day by day."""
-        users: dict[str, list[tuple[str, int]]] = {}
-        for order_id in sorted(self.hood.freed):
-            for material_id, quantity in self.state.candidates[order_id].material_need.items():
-                users.setdefault(material_id, []).append((order_id, quantity))
-        for material_id, consumers in sorted(users.items()):
+        for material_id, users in sorted(kit_users(self.orders.values()).items()):
             left = self.state.material_left(material_id, self.hood.freed)
-            changes = np.diff(left, prepend=0)
-            days = np.flatnonzero(changes)
-            times: list[cp_model.LinearExprT] = [int(d) for d in days]
-            levels = [int(changes[d]) for d in days]
-            actives: list = [True] * len(days)
-            for order_id, quantity in consumers:
-                times.append(self.start_days[order_id])
-                levels.append(-quantity)
-                actives.append(self.scheduled[order_id])
-            ceiling = int(sum(v for v in levels if v > 0))
-            self.model.add_reservoir_constraint_with_active(times, levels, actives, 0, max(ceiling, 0))
+            add_kitting(self.model, stock_changes(left), users)
 
     def _add_objective(self) -> None:
         """Levels 1-2 (unscheduled, lateness); or, when polishing, levels 3-4 with 1-2 kept."""
-        terms = self.cost_terms
-        lateness_weight = self.bounds["l"] + 1
-        primary = lateness_weight * sum(terms["u"]) + sum(terms["l"])
+        orders = self.orders.values()
         if not self.polish:
-            self.model.minimize(primary)
+            self.model.minimize(primary_objective(orders))
             return
-        before = Objective.total(self.state.cost(o) for o in self.hood.freed)
-        self.model.add(primary <= before.primary_value(lateness_weight))
-        holding_weight = self.bounds["h"] + 1
-        self.model.minimize(holding_weight * sum(terms["c"]) + sum(terms["h"]))
+        keep_primary(self.model, orders, Objective.total(self.state.cost(o) for o in self.hood.freed))
+        self.model.minimize(secondary_objective(orders))
 
     def hint(self) -> None:
         """The current plan of the freed orders, every decision and its days."""
-        for order_id, scheduled in self.scheduled.items():
+        for order_id, order in self.orders.items():
             run = self.state.runs.get(order_id)
-            self.model.add_hint(scheduled, run is not None)
+            self.model.add_hint(order.scheduled, run is not None)
             if run is not None:
-                self.model.add_hint(self.end_days[order_id], run.end_day)
-                self.model.add_hint(self.start_days[order_id], run.start_day)
-        for (order_id, line_id), present in self.present.items():
+                self.model.add_hint(order.end_day, run.end_day)
+                self.model.add_hint(order.start_day, run.start_day)
+        for order_id, order in self.orders.items():
             run = self.state.runs.get(order_id)
-            chosen = run is not None and run.line_id == line_id
-            self.model.add_hint(present, chosen)
-            if chosen:
-                self.model.add_hint(self.starts[(order_id, line_id)], run.start)
+            for line_id, option in order.options.items():
+                chosen = run is not None and run.line_id == line_id
+                self.model.add_hint(option.present, chosen)
+                if chosen:
+                    self.model.add_hint(option.start, run.start)
 
     def solution(self, solver: cp_model.CpSolver) -> dict[str, tuple[str, int] | None]:
         placed: dict[str, tuple[str, int] | None] = dict.fromkeys(sorted(self.hood.freed))
-        for (order_id, line_id), present in self.present.items():
-            if solver.boolean_value(present):
-                placed[order_id] = (line_id, int(solver.value(self.starts[(order_id, line_id)])))
+        for order_id, order in self.orders.items():
+            for line_id, run in order.options.items():
+                if solver.boolean_value(run.present):
+                    placed[order_id] = (line_id, int(solver.value(run.start)))
         return placed
 
 

@@ -413,10 +413,10 @@ class _PromiseModel(SubModel):
                 continue
             run = self.state.runs[order_id]
             delivered = self.state.instance.delivery_day(self.state.candidates[order_id], run.end_day)
-            self.model.add(self.scheduled[order_id] == 1)
-            self.model.add(self.deliveries[order_id] <= delivered)  # no committed order delivers later
-        self.model.add(self.scheduled[self.prospect_id] == 1)
-        self.model.minimize(self.end_days[self.prospect_id])
+            self.model.add(self.orders[order_id].scheduled == 1)
+            self.model.add(self.orders[order_id].delivery_day <= delivered)  # no committed order delivers later
+        self.model.add(self.orders[self.prospect_id].scheduled == 1)
+        self.model.minimize(self.orders[self.prospect_id].end_day)
 
 
 def earliest_delivery_resequenced(
