@@ -73,9 +73,16 @@ class OrderVars:
 
 
 def new_run(model: cp_model.CpModel, order_id: str, option: Option, first: int, last: int) -> RunVars:
-    """An order runs on one line, without interruption except by non-working time: an optional
-    interval of its minutes on the line's working-minute axis, starting between positions
-    ``first`` and ``last``."""
+    """An order runs on one line, without interruption except by non-working time.
+
+    The run is an optional interval on the line's working-minute axis, starting between
+    positions ``first`` and ``last``, of the minutes the option gives (On line l the order needs
+    round(setup_hours * 60) + ceil(quantity * 60 / units_per_hour) minutes). Being one interval
+    on that axis, it keeps the day-bucket rules by construction: Its production days are
+    consecutive working days of that line (days with capacity > 0). Every day strictly between
+    its first and its last day is filled entirely by it. On any day at most one order carries
+    over from the day before and at most one carries on into the next.
+    """
     name = f"{order_id},{option.line_id}"
     present = model.new_bool_var(f"present[{name}]")
     start = model.new_int_var(first, last, f"start[{name}]")
@@ -84,7 +91,7 @@ def new_run(model: cp_model.CpModel, order_id: str, option: Option, first: int, 
 
 
 def add_line_choice(model: cp_model.CpModel, order: OrderVars) -> None:
-    """An order runs on one line among those listed for its product in routings.csv, or is unscheduled."""
+    """A product can be made on the lines listed for it in routings.csv; an order runs on one line, or is unscheduled."""
     model.add(sum(run.present for run in order.options.values()) == order.scheduled)
 
 
@@ -119,9 +126,11 @@ def _bound_position_by_day(
 def add_start_day(
     model: cp_model.CpModel, instance: Instance, run: RunVars, start_day: cp_model.IntVar, *, exact: bool
 ) -> None:
-    """An order's materials are issued in full on its first production day: ``start_day`` is at
-    most the day of the run's first minute, all kitting needs (an earlier issue only asks more
-    of the stock), and exactly that day when ``exact``."""
+    """An order's materials are issued in full on its first production day.
+
+    ``start_day`` is at most the day of the run's first minute, all kitting needs (an earlier
+    issue only asks more of the stock), and exactly that day when ``exact``.
+    """
     axis = instance.axes[run.line_id]
     _bound_position_by_day(model, start_day, run.start, first_minutes(axis), run.present, from_below=True)
     if exact:
@@ -131,9 +140,11 @@ def add_start_day(
 def add_end_day(
     model: cp_model.CpModel, instance: Instance, run: RunVars, end_day: cp_model.IntVar, *, exact: bool
 ) -> None:
-    """Inspection takes place on the first plant working day strictly after the last production
-    day: ``end_day`` is at least the day of the run's last minute, all lateness needs (it pushes
-    the day down), and exactly that day when ``exact`` (holding pushes it up)."""
+    """Inspection takes place on the first plant working day strictly after the last production day.
+
+    ``end_day`` is at least the day of the run's last minute, all lateness needs (it pushes the
+    day down), and exactly that day when ``exact`` (holding pushes it up).
+    """
     axis = instance.axes[run.line_id]
     _bound_position_by_day(model, end_day, run.last_minute, last_minutes(axis), run.present, from_below=False)
     if exact:
@@ -165,7 +176,8 @@ def add_earliest_start(model: cp_model.CpModel, order: OrderVars) -> None:
 
 
 def add_in_production(model: cp_model.CpModel, order: OrderVars) -> None:
-    """In-production orders keep the pinned_line and start on that line's first working day from the plan start."""
+    """In_production orders keep the line given in pinned_line and start on that line's first working day on or
+    after the plan start."""
     for run in order.options.values():
         if run.option.fixed_start_day is not None:
             model.add(order.start_day == run.option.fixed_start_day).only_enforce_if(run.present)
@@ -190,9 +202,12 @@ def stock_changes(level: np.ndarray) -> list[tuple[int, int]]:
 
 
 def add_kitting(model: cp_model.CpModel, stock: list[tuple[int, int]], users: list[tuple[OrderVars, int]]) -> None:
-    """For every material and every date d, the materials issued to orders starting on or before d
-    add up to at most what is available up to d; ``stock`` is the material's available level as
-    :func:`stock_changes`."""
+    """For every material and every date d, the materials issued to orders starting on or before d add up to at
+    most what is available up to d.
+
+    ``stock`` is the material's available level as :func:`stock_changes` gives it, ``users`` the
+    orders whose kit takes it (in_production orders already have their materials and take none).
+    """
     times: list[cp_model.LinearExprT] = [day for day, _ in stock]
     changes = [change for _, change in stock]
     actives: list[cp_model.LiteralT] = [True] * len(stock)
@@ -208,9 +223,13 @@ def add_kitting(model: cp_model.CpModel, stock: list[tuple[int, int]], users: li
 
 
 def add_delivery_costs(model: cp_model.CpModel, instance: Instance, order: OrderVars) -> None:
-    """Delivery is dispatch plus the customer's transit_days calendar days; days late is
-    max(0, delivery − due_date); holding is the days between delivery and due date beyond the
-    7 days within which customers must collect."""
+    """Delivery is dispatch plus the customer's transit_days calendar days.
+
+    Dispatch takes place on the first plant working day strictly after inspection (the delivery
+    table by end day, :meth:`~solver.instance.Instance.delivery_days`, holds both time rules).
+    Days late is max(0, delivery - due_date) in calendar days.
+    Holding: days between delivery and due date beyond the 7 days within which customers must collect.
+    """
     candidate = order.candidate
     deliveries = np.maximum(0, instance.delivery_days(candidate)).tolist()  # by end day
     model.add_element(order.end_day, deliveries, order.delivery_day)
@@ -232,11 +251,11 @@ def add_plan_change(
     *,
     frozen: bool,
 ) -> None:
-    """Orders whose line or start day changes against the previous plan are counted; orders
-    starting inside the frozen window keep their line and start exactly (when ``frozen``).
+    """Orders whose line or start day changes against the previous plan are counted (plan stability).
 
-    ``previous`` is the previous plan's line and start day; ``days`` the first and last day
-    the model may start the order on. Sets ``order.changed``.
+    Orders starting inside the frozen window (frozen_days working days from the plan start) keep their line and start exactly.
+    That binds when ``frozen``. ``previous`` is the previous plan's line and start day; ``days``
+    the first and last day the model may start the order on. Sets ``order.changed``.
     """
     line_id, start_day = previous
     run = order.options.get(line_id)
@@ -270,12 +289,12 @@ def weighted_days_late(orders: Iterable[OrderVars]) -> cp_model.LinearExprT:
 
 
 def changed_orders(orders: Iterable[OrderVars]) -> cp_model.LinearExprT:
-    """Level 3: the orders of the previous plan whose line or start day changes."""
+    """Level 3: orders whose line or start day changes against the previous plan are counted (plan stability)."""
     return sum(o.changed for o in orders if o.changed is not None)
 
 
 def holding_days(orders: Iterable[OrderVars]) -> cp_model.LinearExprT:
-    """Level 4: days between delivery and due date beyond the collection week."""
+    """Level 4, holding: days between delivery and due date beyond the 7 days within which customers must collect."""
     return sum(o.holding_days for o in orders)
 
 
