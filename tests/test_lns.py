@@ -6,12 +6,13 @@ import pytest
 
 from solver.engine import SolveParams, solve
 from solver.generate import generate_dataset
+from solver.objective import Objective
 from solver.validation import validate_schedule
 from tests.conftest import order, tiny_dataset
 
 
-def rank(objective: dict[str, int]) -> tuple[int, int, int, int]:
-    return tuple(objective[k] for k in ("unscheduled_priority", "weighted_days_late", "changed_orders", "holding_days"))
+def rank(objective: dict[str, int]) -> Objective:
+    return Objective.from_dict(objective)
 
 
 @pytest.fixture(scope="module")
