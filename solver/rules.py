@@ -75,13 +75,13 @@ class OrderVars:
 def new_run(model: cp_model.CpModel, order_id: str, option: Option, first: int, last: int) -> RunVars:
     """An order runs on one line, without interruption except by non-working time.
 
-    The run is an optional interval on the line's working-minute axis, starting between
-    positions ``first`` and ``last``, of the minutes the option gives (On line l the order needs
-    round(setup_hours * 60) + ceil(quantity * 60 / units_per_hour) minutes). Being one interval
-    on that axis, it keeps the day-bucket rules by construction: Its production days are
-    consecutive working days of that line (days with capacity > 0). Every day strictly between
-    its first and its last day is filled entirely by it. On any day at most one order carries
-    over from the day before and at most one carries on into the next.
+    The run is an optional interval on the line's working-minute axis, starting between positions
+    ``first`` and ``last``, of the minutes the order needs there:
+    On line l the order needs round(setup_hours * 60) + ceil(quantity * 60 / units_per_hour) minutes.
+    Being one interval on that axis, it keeps the day-bucket rules by construction:
+    Its production days are consecutive working days of that line (days with capacity > 0).
+    Every day strictly between its first and its last day is filled entirely by it.
+    On any day at most one order carries over from the day before and at most one carries on into the next.
     """
     name = f"{order_id},{option.line_id}"
     present = model.new_bool_var(f"present[{name}]")
@@ -176,8 +176,7 @@ def add_earliest_start(model: cp_model.CpModel, order: OrderVars) -> None:
 
 
 def add_in_production(model: cp_model.CpModel, order: OrderVars) -> None:
-    """In_production orders keep the line given in pinned_line and start on that line's first working day on or
-    after the plan start."""
+    """In_production orders keep the line given in pinned_line and start on that line's first working day on or after the plan start."""
     for run in order.options.values():
         if run.option.fixed_start_day is not None:
             model.add(order.start_day == run.option.fixed_start_day).only_enforce_if(run.present)
@@ -202,8 +201,7 @@ def stock_changes(level: np.ndarray) -> list[tuple[int, int]]:
 
 
 def add_kitting(model: cp_model.CpModel, stock: list[tuple[int, int]], users: list[tuple[OrderVars, int]]) -> None:
-    """For every material and every date d, the materials issued to orders starting on or before d add up to at
-    most what is available up to d.
+    """For every material and every date d, the materials issued to orders starting on or before d add up to at most what is available up to d.
 
     ``stock`` is the material's available level as :func:`stock_changes` gives it, ``users`` the
     orders whose kit takes it (in_production orders already have their materials and take none).
@@ -254,7 +252,7 @@ def add_plan_change(
     """Orders whose line or start day changes against the previous plan are counted (plan stability).
 
     Orders starting inside the frozen window (frozen_days working days from the plan start) keep their line and start exactly.
-    That binds when ``frozen``. ``previous`` is the previous plan's line and start day; ``days``
+    The model enforces it when ``frozen``. ``previous`` is the previous plan's line and start day; ``days``
     the first and last day the model may start the order on. Sets ``order.changed``.
     """
     line_id, start_day = previous

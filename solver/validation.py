@@ -624,8 +624,7 @@ def _check_routing(context: _Context) -> Iterator[Violation]:
 
 
 def _check_pinned_line(context: _Context) -> Iterator[Violation]:
-    """In_production orders keep the line given in pinned_line and start on that line's first working day on or
-    after the plan start."""
+    """In_production orders keep the line given in pinned_line and start on that line's first working day on or after the plan start."""
     plant = context.dataset.plant
     for entry in context.planned_entries:
         order = entry.order
@@ -797,8 +796,7 @@ def _check_capacity(context: _Context) -> Iterator[Violation]:
 
 
 def _check_materials(context: _Context) -> Iterator[Violation]:
-    """For every material and every date d, the materials issued to orders starting on or before d add up to at
-    most what is available up to d.
+    """For every material and every date d, the materials issued to orders starting on or before d add up to at most what is available up to d.
 
     An order's materials are issued in full on its first production day; in_production orders already have
     their materials.
