@@ -23,7 +23,7 @@ from pathlib import Path
 
 from solver import io
 from solver.generate import generate_dataset
-from solver.heuristic import by_due_date, list_schedule, plan_rank
+from solver.heuristic import by_due_date, list_schedule, primary_objective
 from solver.instance import build_instance
 from solver.validation import validate_schedule
 
@@ -45,10 +45,10 @@ CASES = [
 def edd_rank(dataset) -> tuple[int, int]:
     """Plain earliest-due-date list scheduling, the baseline the done-when names."""
     instance = build_instance(dataset)
-    assignments, left_out = list_schedule(instance, {}, by_due_date)
+    assignments, _ = list_schedule(instance, {}, by_due_date)
     unplaceable = sum(dataset.order_by_id[o].priority for o in instance.unplaceable)
-    unscheduled, lateness = plan_rank(instance, assignments, left_out)
-    return unscheduled + unplaceable, lateness
+    found = primary_objective(instance, assignments)
+    return found.unscheduled_priority + unplaceable, found.weighted_days_late
 
 
 def run_case(case: tuple, time_limit: float, workdir: Path) -> dict:

@@ -50,13 +50,14 @@ def _measure(size: Size, time_limit: float, seed: int, queue) -> None:
     """Child process: generate, solve, validate; report numbers and peak memory."""
     from solver.engine import SolveParams, solve
     from solver.generate import generate_dataset
-    from solver.heuristic import by_due_date, list_schedule, plan_rank
+    from solver.heuristic import by_due_date, list_schedule, primary_objective
     from solver.instance import build_instance
+    from solver.objective import PRIMARY_LEVELS
     from solver.validation import validate_schedule
 
     dataset = generate_dataset(size.orders, size.lines, size.days, size.seed)
     instance = build_instance(dataset)
-    classic = plan_rank(instance, *list_schedule(instance, {}, by_due_date, append_only=True))
+    classic = primary_objective(instance, list_schedule(instance, {}, by_due_date, append_only=True)[0])
     began = time.monotonic()
     result = solve(dataset, SolveParams(time_limit=time_limit, workers=2, seed=seed))
     wall = time.monotonic() - began
@@ -65,7 +66,7 @@ def _measure(size: Size, time_limit: float, seed: int, queue) -> None:
         {
             "objective": result.objective,
             "list_schedule": result.baseline_objective,
-            "classic_edd": {"unscheduled_priority": classic[0], "weighted_days_late": classic[1]},
+            "classic_edd": classic.as_dict(PRIMARY_LEVELS),
             "bound": result.bound,
             "first_plan": result.timings.get("first_plan"),
             "wall": wall,

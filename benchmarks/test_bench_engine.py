@@ -16,7 +16,7 @@ import pytest
 from solver import io
 from solver.engine import SolveParams, solve
 from solver.generate import generate_dataset
-from solver.heuristic import earliest_due_date_schedule
+from solver.heuristic import best_list_schedule
 from solver.instance import build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
 from solver.model import Baseline, ScheduleModel
@@ -53,7 +53,7 @@ def test_prepare_instance(benchmark, dataset):
 
 def test_list_scheduling(benchmark, dataset):
     instance = build_instance(dataset)
-    assignments, _ = benchmark(earliest_due_date_schedule, instance)
+    assignments, _ = benchmark(best_list_schedule, instance)
     assert assignments
 
 
@@ -65,7 +65,7 @@ def test_exact_model_building(benchmark, name):
 
 def test_neighbourhood_model_building(benchmark, dataset):
     instance = build_instance(dataset)
-    state = PlanState(instance, Baseline({}), earliest_due_date_schedule(instance)[0])
+    state = PlanState(instance, Baseline({}), best_list_schedule(instance)[0])
     search = LargeNeighbourhoodSearch(state, LnsSettings(time_limit=1, seed=0), set())
     hoods = [search._pick() for _ in range(20)]
     hoods = [h for h in hoods if h is not None and h.freed]
@@ -76,7 +76,7 @@ def test_neighbourhood_model_building(benchmark, dataset):
 def test_sequence_search_of_20000_moves(benchmark, dataset):
     """The sequence search from the list schedule, a fixed 20,000 moves; its plan validated."""
     instance = build_instance(dataset)
-    assignments, left_out = earliest_due_date_schedule(instance)
+    assignments, left_out = best_list_schedule(instance)
     placements = {o: (a.line_id, a.start) for o, a in assignments.items()}
 
     def search():
@@ -92,7 +92,7 @@ def test_sequence_search_of_20000_moves(benchmark, dataset):
 
 def test_schedule_document_and_validation(benchmark, dataset):
     instance = build_instance(dataset)
-    assignments, left_out = earliest_due_date_schedule(instance)
+    assignments, left_out = best_list_schedule(instance)
 
     def document_and_check():
         schedule = build_schedule(instance, assignments, left_out, status="FEASIBLE")

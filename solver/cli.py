@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from solver import engine, io
-from solver.domain import DatasetError
+from solver.domain import COLLECTION_DAYS, DatasetError
 
 app = typer.Typer(
     help="paichan (排产): production scheduling for make-to-order plants.",
@@ -164,7 +164,7 @@ def print_summary(result: engine.SolveResult, violations: list) -> None:
             f"{result.objective['weighted_days_late']} ({bound.get('weighted_days_late', '-')})",
         ),
         ("changed orders", result.objective["changed_orders"]),
-        ("holding days beyond 7", result.objective["holding_days"]),
+        (f"holding days beyond {COLLECTION_DAYS}", result.objective["holding_days"]),
         ("EDD weighted days late", result.baseline_objective["weighted_days_late"]),
         ("solve seconds", f"{result.seconds:.2f}"),
         ("validator", "OK" if not violations else f"{len(violations)} violation(s)"),

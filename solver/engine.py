@@ -16,20 +16,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ortools.sat.python import cp_model
 
 from solver.bound import lateness_lower_bound
 from solver.domain import Dataset
-from solver.heuristic import earliest_due_date_schedule, plan_rank, stable_schedule
+from solver.heuristic import best_list_schedule, primary_objective, stable_schedule
 from solver.holding import shift_later
 from solver.instance import MATERIAL_SCALE, Instance, build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, improve_sequences
 from solver.model import Baseline, ScheduleModel
+from solver.objective import PRIMARY_LEVELS, Objective
 from solver.sequence import SequenceBudget
-from solver.solution import Assignment, build_schedule
+from solver.solution import Assignment, build_schedule, schedule_objective
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class SolveResult:
     objective: dict[str, int]
     bound: dict[str, int]
     seconds: float
-    baseline_objective: dict[str, int]  # the EDD plan's, for comparison
+    baseline_objective: dict[str, int]  # the best list schedule's, for comparison
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -95,13 +96,29 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         self.solutions += 1
         if self._report:
-            objective = {
-                "unscheduled_priority": self._unplaceable + int(self.value(self._model.unscheduled_priority())),
-                "weighted_days_late": int(self.value(self._model.weighted_days_late())),
-            }
-            self._report(Progress(time.monotonic() - self._started, self._stage, self.solutions, objective))
+            found = Objective(
+                self._unplaceable + int(self.value(self._model.unscheduled_priority())),
+                int(self.value(self._model.weighted_days_late())),
+            )
+            progress = Progress(time.monotonic() - self._started, self._stage, self.solutions, _primary_dict(found))
+            self._report(progress)
         if self._stop is not None and self._stop.is_set():
             self.stop_search()
+
+
+def _primary_dict(objective: Objective) -> dict[str, int]:
+    """Levels 1-2 in the document's form, as progress reports and bounds give them."""
+    return objective.as_dict(PRIMARY_LEVELS)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A plan a solve may return: its runs, the orders it leaves out (with reasons), its status and bound."""
+
+    assignments: dict[str, Assignment]
+    left_out: dict[str, str]
+    status: str = "FEASIBLE"
+    bound: Objective = field(default_factory=Objective)
 
 
 def _solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
@@ -115,15 +132,6 @@ def _solver(params: SolveParams, seconds: float) -> cp_model.CpSolver:
     solver.parameters.symmetry_level = 0
     solver.parameters.max_presolve_iterations = 1
     return solver
-
-
-def _rank(objective: dict[str, int]) -> tuple[int, int, int, int]:
-    return (
-        objective["unscheduled_priority"],
-        objective["weighted_days_late"],
-        objective["changed_orders"],
-        objective["holding_days"],
-    )
 
 
 def _left_out_reasons(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, str]:
@@ -176,15 +184,16 @@ class _Solve:
         frozen = params.frozen_days if params.frozen_days is not None else dataset.plant.frozen_days
         self.baseline = Baseline.from_schedule(self.instance, previous, frozen)
         self.frozen = {c.order_id: f for c in self.instance.candidates if (f := self.baseline.frozen(c.order_id))}
-        edd, edd_left_out = earliest_due_date_schedule(self.instance, self.frozen, self.baseline.line_and_start)
+        self.list_plan = _Plan(*best_list_schedule(self.instance, self.frozen, self.baseline.line_and_start))
         self.timings["heuristic"] = self._lap()
         self.timings["first_plan"] = round(time.monotonic() - self.started, 4)
-        self.edd, self.edd_left_out = edd, edd_left_out
-        self.edd_schedule = self._schedule(edd, edd_left_out, "FEASIBLE", {})
+        self.list_objective = self._objective(self.list_plan)
         self.locked = set(self.frozen) | {
             c.order_id for c in self.instance.candidates if c.order.status == "in_production"
         }
-        self.edd_keeps_frozen = all(self._keeps(edd, oid, line, day) for oid, (line, day) in self.frozen.items())
+        self.list_plan_keeps_frozen = all(
+            self._keeps(self.list_plan.assignments, oid, line, day) for oid, (line, day) in self.frozen.items()
+        )
 
     def _keeps(self, assignments: dict[str, Assignment], order_id: str, line_id: str, day: int) -> bool:
         kept = assignments.get(order_id)
@@ -202,32 +211,24 @@ class _Solve:
         reserve = 0.2 + 0.05 * self.params.time_limit
         return self.params.time_limit - reserve - (time.monotonic() - self.started)
 
-    def _schedule(self, assignments, left_out, status, bound) -> dict[str, Any]:
-        return build_schedule(
-            self.instance,
-            assignments,
-            left_out,
-            status=status,
-            bound=bound,
-            solve_seconds=time.monotonic() - self.started,
-            previous=self.previous,
-            warnings=self.warnings,
-        )
+    def _objective(self, plan: _Plan) -> Objective:
+        """The plan's objective as its schedule document will state it."""
+        return schedule_objective(self.instance, plan.assignments, plan.left_out, self.previous)
 
     def run(self) -> SolveResult:
         if not self.instance.candidates:
-            return self._result(self._schedule({}, {}, "OPTIMAL", self._placed_bound()))
+            return self._result(_Plan({}, {}, "OPTIMAL", self._placed_bound()))
         self._placed_bound()  # first, so its seconds come out of the search's time
-        return self._run_lns() if self._use_lns() else self._run_exact()
+        return self._result(self._run_lns() if self._use_lns() else self._run_exact())
 
     def _use_lns(self) -> bool:
         if self.params.method in ("exact", "lns"):
             return self.params.method == "lns"
         return len(self.instance.candidates) > EXACT_MAX_ORDERS or self.params.lns_rounds is not None
 
-    def _run_lns(self) -> SolveResult:
+    def _run_lns(self) -> _Plan:
         """List schedule, then neighbourhoods re-solved with CP-SAT until the time is up."""
-        state = PlanState(self.instance, self.baseline, self.edd)
+        state = PlanState(self.instance, self.baseline, self.list_plan.assignments)
         settings = LnsSettings(
             time_limit=self.params.time_limit,
             seed=self.params.seed,
@@ -237,38 +238,30 @@ class _Solve:
         )
         search = LargeNeighbourhoodSearch(state, settings, self.locked)
         if self.report:
-            start = state.total()
-            objective = {"unscheduled_priority": self.unplaceable_priority + start[0], "weighted_days_late": start[1]}
-            elapsed = time.monotonic() - self.started
-            self.report(Progress(elapsed, "neighbourhood search", 0, objective, self._placed_bound()))
+            objective, bound = self._found(state.total()), _primary_dict(self._placed_bound())
+            self.report(Progress(time.monotonic() - self.started, "neighbourhood search", 0, objective, bound))
         deadline = self.started + self.params.time_limit - (0.2 + 0.05 * self.params.time_limit)
         search.run(deadline, self._lns_progress(search), self.stop)
         self.timings["lns"] = self._lap()
         self.stages["lns"] = f"{search.stats.rounds} rounds, {search.stats.improvements} improvements"
         assignments = state.assignments()
-        left_out = {**self.edd_left_out, **_left_out_reasons(self.instance, assignments)}
+        left_out = {**self.list_plan.left_out, **_left_out_reasons(self.instance, assignments)}
         left_out = {o: r for o, r in left_out.items() if o not in assignments}
-        schedule = self._schedule(assignments, left_out, "FEASIBLE", {})
-        schedule["bound"] = self._lns_bound(schedule)
-        return self._result(schedule)
+        return _Plan(assignments, left_out, "FEASIBLE", self._unproven_bound(assignments))
 
-    def _lns_progress(self, search: LargeNeighbourhoodSearch) -> Callable[[tuple], None]:
-        def report(cost: tuple) -> None:
+    def _lns_progress(self, search: LargeNeighbourhoodSearch) -> Callable[[Objective], None]:
+        def report(cost: Objective) -> None:
             if self.report:
-                objective = {"unscheduled_priority": self.unplaceable_priority + cost[0], "weighted_days_late": cost[1]}
                 elapsed = time.monotonic() - self.started
-                self.report(Progress(elapsed, "neighbourhood search", search.stats.improvements, objective))
+                self.report(Progress(elapsed, "neighbourhood search", search.stats.improvements, self._found(cost)))
 
         return report
 
-    def _lns_bound(self, schedule: dict[str, Any]) -> dict[str, int]:
-        """The placed-orders bound; its lateness part only holds when every placeable order is planned."""
-        bound = self._placed_bound()
-        if schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
-            bound["weighted_days_late"] = 0
-        return bound
+    def _found(self, placeable: Objective) -> dict[str, int]:
+        """Levels 1-2 of a plan found for the placeable orders, the unplaceable ones counted in."""
+        return _primary_dict(placeable.primary + Objective(self.unplaceable_priority))
 
-    def _run_exact(self) -> SolveResult:
+    def _run_exact(self) -> _Plan:
         """One CP-SAT model, two lexicographic stages; never worse than the list schedule."""
         model = self._build_model(enforce_frozen=True)
         first = self._first_stage(model)
@@ -278,10 +271,9 @@ class _Solve:
             first = self._first_stage(model)
         if first is None:
             self.warnings.append("the solver found no plan in its time; the earliest-due-date plan is returned")
-            if not self.edd_keeps_frozen:
+            if not self.list_plan_keeps_frozen:
                 self.warnings.append("the earliest-due-date plan could not keep every order of the frozen window")
-            self.edd_schedule["bound"] = self._fallback_bound()
-            return self._result(self.edd_schedule)
+            return replace(self.list_plan, bound=self._unproven_bound(self.list_plan.assignments))
         assignments, status, bound = first
         stopped = self.stop is not None and self.stop.is_set()
         worth_it = self.previous or any(o.max_holding_days for o in model.orders.values())
@@ -289,12 +281,11 @@ class _Solve:
             assignments = self._polished(assignments, share=0.5 if worth_it else 1.0)
         if self.remaining() > 0.05 and worth_it and not stopped:
             assignments, status = self._second_stage(model, assignments, status)
-        solved = self._schedule(assignments, _left_out_reasons(self.instance, assignments), status, bound)
-        edd_better = _rank(self.edd_schedule["objective"]) < _rank(solved["objective"])
-        if edd_better and (self.edd_keeps_frozen or not model.enforces_frozen):
-            self.edd_schedule["bound"] = bound
-            return self._result(self.edd_schedule)
-        return self._result(solved)
+        solved = _Plan(assignments, _left_out_reasons(self.instance, assignments), status, bound)
+        list_plan_better = self.list_objective < self._objective(solved)
+        if list_plan_better and (self.list_plan_keeps_frozen or not model.enforces_frozen):
+            return replace(self.list_plan, bound=bound)
+        return solved
 
     def _polished(self, assignments: dict[str, Assignment], share: float) -> dict[str, Assignment]:
         """The solver's plan improved by the sequence search (moves on and across lines),
@@ -312,21 +303,19 @@ class _Solve:
             nonlocal found
             found += 1
             if self.report:
-                objective = {
-                    "unscheduled_priority": self.unplaceable_priority + before[0],
-                    "weighted_days_late": lateness,
-                }
+                objective = self._found(before._replace(weighted_days_late=lateness))
                 self.report(Progress(time.monotonic() - self.started, "sequence search", found, objective))
 
         improve_sequences(state, self.locked, budget, self.params.seed, report)
         self.timings["sequence_search"] = self._lap()
-        self.stages["sequence_search"] = f"weighted days late {before[1]} -> {state.total()[1]}"
+        after = state.total().weighted_days_late
+        self.stages["sequence_search"] = f"weighted days late {before.weighted_days_late} -> {after}"
         return state.assignments()
 
     def _build_model(self, enforce_frozen: bool) -> ScheduleModel:
         model = ScheduleModel(self.instance, self.baseline, enforce_frozen=enforce_frozen)
         # the list schedule, not a polished local optimum: CP-SAT explores more widely from it
-        model.add_hint(self.edd)
+        model.add_hint(self.list_plan.assignments)
         self.timings["model_build"] = self._lap()
         return model
 
@@ -348,17 +337,17 @@ class _Solve:
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         bound = self._bound(model, solver, status)
-        self._report_bound(model, bound, reporter.solutions)
+        self._report_bound(bound, reporter.solutions)
         return model.assignments(solver), solver.status_name(status), bound
 
     def _second_stage(self, model: ScheduleModel, assignments, first_status: str):
         """With levels 1-2 kept, fewest changed orders, then least holding."""
-        best_primary = self._primary_value(model, assignments)
+        best = primary_objective(self.instance, assignments)
+        model.keep_primary(best)
         assignments = self._shifted_later(assignments)  # levels 1-3 as they were, less holding
-        model.model.add(model.primary_objective() <= best_primary)
         model.add_exact_end_day_constraints()
         model.model.minimize(model.secondary_objective())
-        model.add_hint(self._stable_hint(model, assignments, best_primary))
+        model.add_hint(self._stable_hint(model, assignments, best))
         solver = _solver(self.params, self.remaining())
         reporter = _Reporter(self, model, "stability and holding")
         status = solver.solve(model.model, reporter)
@@ -374,45 +363,41 @@ class _Solve:
         shift_later(state, self.locked)
         return state.assignments()
 
-    def _stable_hint(self, model: ScheduleModel, found: dict[str, Assignment], best_primary: int) -> dict:
+    def _stable_hint(self, model: ScheduleModel, found: dict[str, Assignment], best: Objective) -> dict:
         """The plan that keeps the previous one where it can, when it is as good on levels 1-2."""
         if not self.baseline.line_and_start:
             return found
         stable, _ = stable_schedule(self.instance, self.frozen, self.baseline.line_and_start)
-        return stable if self._primary_value(model, stable) <= best_primary else found
+        weight = model.lateness_weight
+        as_good = primary_objective(self.instance, stable).primary_value(weight) <= best.primary_value(weight)
+        return stable if as_good else found
 
-    def _primary_value(self, model: ScheduleModel, assignments: dict[str, Assignment]) -> int:
-        """Levels 1-2 of a plan as the model weighs them (placeable orders only)."""
-        left_out = {c.order_id: "" for c in self.instance.candidates if c.order_id not in assignments}
-        unscheduled, lateness = plan_rank(self.instance, assignments, left_out)
-        return model.lateness_weight * unscheduled + lateness
-
-    def _bound(self, model: ScheduleModel, solver: cp_model.CpSolver, status: int) -> dict[str, int]:
+    def _bound(self, model: ScheduleModel, solver: cp_model.CpSolver, status: int) -> Objective:
         """Lower bounds on unscheduled priority and, at that level, on weighted days late."""
         weight = model.lateness_weight
         fixed = self.unplaceable_priority
         found_unscheduled = int(solver.value(model.unscheduled_priority()))
         if status == cp_model.OPTIMAL:
-            lateness = int(solver.value(model.weighted_days_late()))
-            return {"unscheduled_priority": found_unscheduled + fixed, "weighted_days_late": lateness}
+            return Objective(found_unscheduled + fixed, int(solver.value(model.weighted_days_late())))
         best_bound = int(solver.best_objective_bound)
         unscheduled_bound = max(0, -(-(best_bound - (weight - 1)) // weight))
         lateness_bound = (
             max(0, best_bound - weight * found_unscheduled) if unscheduled_bound >= found_unscheduled else 0
         )
         if found_unscheduled == 0:
-            lateness_bound = max(lateness_bound, self._placed_bound()["weighted_days_late"])
-        return {"unscheduled_priority": unscheduled_bound + fixed, "weighted_days_late": lateness_bound}
+            lateness_bound = max(lateness_bound, self._placed_bound().weighted_days_late)
+        return Objective(unscheduled_bound + fixed, lateness_bound)
 
-    def _fallback_bound(self) -> dict[str, int]:
-        """Without the solver: the placed-orders bound, whose lateness part holds only when the
-        heuristic placed every order some plan could place (so none is left out at optimum)."""
+    def _unproven_bound(self, assignments: dict[str, Assignment]) -> Objective:
+        """The bound of a plan found without the solver's proof (the search's or the list
+        schedule's): the placed-orders bound, whose lateness part holds only when the plan
+        leaves out no order some plan could place (so none is left out at optimum)."""
         bound = self._placed_bound()
-        if self.edd_schedule["objective"]["unscheduled_priority"] > bound["unscheduled_priority"]:
-            bound["weighted_days_late"] = 0
+        if primary_objective(self.instance, assignments).unscheduled_priority > 0:
+            return bound._replace(weighted_days_late=0)
         return bound
 
-    def _placed_bound(self) -> dict[str, int]:
+    def _placed_bound(self) -> Objective:
         """Bounds for plans that place every placeable order: the unplaceable orders' priority,
         and the lateness of the LP relaxation (or of each order alone on an empty plant)."""
         if self._lateness_floor is None:
@@ -421,30 +406,40 @@ class _Solve:
             self._lateness_floor = found.weighted_days_late
             self.stages["bound"] = found.method
             self.timings["bound"] = self._lap()
-        return {"unscheduled_priority": self.unplaceable_priority, "weighted_days_late": self._lateness_floor}
+        return Objective(self.unplaceable_priority, self._lateness_floor)
 
-    def _report_bound(self, model: ScheduleModel, bound: dict[str, int], solutions: int) -> None:
+    def _report_bound(self, bound: Objective, solutions: int) -> None:
         if self.report:
-            self.report(Progress(time.monotonic() - self.started, "unscheduled and lateness", solutions, None, bound))
+            elapsed = time.monotonic() - self.started
+            self.report(Progress(elapsed, "unscheduled and lateness", solutions, None, _primary_dict(bound)))
 
-    def _result(self, schedule: dict[str, Any]) -> SolveResult:
-        schedule["solve_seconds"] = round(time.monotonic() - self.started, 3)
-        schedule["warnings"] = list(dict.fromkeys(self.warnings))
-        self.timings["total"] = schedule["solve_seconds"]
-        schedule["timings"] = self.timings
-        schedule["solver"] = {
-            "stages": self.stages,
-            "time_limit": self.params.time_limit,
-            "workers": self.params.workers,
-            "seed": self.params.seed,
-        }
+    def _result(self, plan: _Plan) -> SolveResult:
+        """The schedule document of ``plan``, built once with the solve's warnings, timings and stages."""
+        self.timings["total"] = round(time.monotonic() - self.started, 3)
+        schedule = build_schedule(
+            self.instance,
+            plan.assignments,
+            plan.left_out,
+            status=plan.status,
+            bound=plan.bound,
+            solve_seconds=self.timings["total"],
+            previous=self.previous,
+            warnings=list(dict.fromkeys(self.warnings)),
+            timings=self.timings,
+            solver_info={
+                "stages": self.stages,
+                "time_limit": self.params.time_limit,
+                "workers": self.params.workers,
+                "seed": self.params.seed,
+            },
+        )
         return SolveResult(
             schedule=schedule,
             status=schedule["status"],
             objective=schedule["objective"],
             bound=schedule["bound"],
             seconds=schedule["solve_seconds"],
-            baseline_objective=self.edd_schedule["objective"],
+            baseline_objective=self.list_objective.as_dict(),
             timings=self.timings,
         )
 

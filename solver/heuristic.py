@@ -1,8 +1,8 @@
-"""Earliest-due-date list scheduling: a valid plan in milliseconds.
+"""List scheduling: a valid plan in milliseconds.
 
-It is the baseline every solve must beat, the hint the CP-SAT model starts
-from and the fallback when the solver finds nothing in its time. Orders are
-taken by due date (in-production orders first, then frozen ones, higher
+The best list schedule is the baseline every solve must beat, the hint the
+CP-SAT model starts from and the fallback when the solver finds nothing in its
+time. The first pass takes orders by due date (in-production orders first, then frozen ones, higher
 priority breaking ties) and each goes into the earliest idle gap of the line
 where it delivers first, no earlier than its release and than the day its
 materials are all available. Other passes order by latest start (due date
@@ -20,7 +20,8 @@ from collections.abc import Callable
 import numpy as np
 
 from solver.instance import Candidate, Instance, LineAxis, Option
-from solver.solution import Assignment
+from solver.objective import Objective
+from solver.solution import Assignment, run_days
 
 log = logging.getLogger(__name__)
 
@@ -206,17 +207,15 @@ def list_schedule(
     return assignments, left_out
 
 
-def plan_rank(instance: Instance, assignments: dict[str, Assignment], left_out: dict[str, str]) -> tuple[int, int]:
-    """Unscheduled priority, then weighted days late, of a list schedule."""
-    by_id = {c.order_id: c for c in instance.candidates}
-    unscheduled = sum(by_id[o].priority for o in left_out)
-    lateness = 0
-    for order_id, assignment in assignments.items():
-        candidate = by_id[order_id]
-        minutes = next(o.minutes for o in candidate.options if o.line_id == assignment.line_id)
-        end_day = instance.axes[assignment.line_id].day_of(assignment.start + minutes - 1)
-        lateness += candidate.priority * instance.days_late(candidate, end_day)
-    return unscheduled, lateness
+def primary_objective(instance: Instance, assignments: dict[str, Assignment]) -> Objective:
+    """Levels 1-2 of a plan of the placeable orders: the priority of those it leaves out,
+    then weighted days late (levels 3-4 left at 0)."""
+    parts = []
+    for candidate in instance.candidates:
+        assignment = assignments.get(candidate.order_id)
+        end_day = None if assignment is None else run_days(instance, candidate, assignment)[1]
+        parts.append(instance.order_objective(candidate, end_day))
+    return Objective.total(parts).primary
 
 
 def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: dict[str, tuple[str, int]]) -> int:
@@ -229,18 +228,19 @@ def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: d
     return moved
 
 
-def earliest_due_date_schedule(
+def best_list_schedule(
     instance: Instance,
     frozen: dict[str, tuple[str, int]] | None = None,
     previous: dict[str, tuple[str, int]] | None = None,
 ) -> tuple[dict[str, Assignment], dict[str, str]]:
-    """Assignments and left-out orders (with reasons) of the better list schedule.
+    """Assignments and left-out orders (with reasons) of the best of the list schedules.
 
-    ``frozen`` maps orders of the frozen window to the line and start day they keep
-    (when they still can: otherwise they are planned like any other order).
-    ``previous`` (a previous plan's lines and start days) adds a third candidate plan
-    that keeps every order where it was when it still fits: the stable replan, which
-    wins ties on lateness by moving fewer orders.
+    Four passes (by due date, by latest start, by apparent tardiness cost with two
+    look-aheads) compete on levels 1-2 of the objective. ``frozen`` maps orders of the
+    frozen window to the line and start day they keep (when they still can: otherwise
+    they are planned like any other order). ``previous`` (a previous plan's lines and
+    start days) adds a fifth plan that keeps every order where it was when it still
+    fits: the stable replan, which wins ties on lateness by moving fewer orders.
     """
     frozen, previous = frozen or {}, previous or {}
     keys = (
@@ -252,7 +252,13 @@ def earliest_due_date_schedule(
     plans = [list_schedule(instance, frozen, key) for key in keys]
     if previous:
         plans.append(stable_schedule(instance, frozen, previous))
-    best = min(plans, key=lambda plan: (*plan_rank(instance, *plan), moved_orders(instance, plan[0], previous)))
+    # levels 1-3, plan changes counted as the orders moved off ``previous``; holding is not compared
+    best = min(
+        plans,
+        key=lambda plan: primary_objective(instance, plan[0])._replace(
+            changed_orders=moved_orders(instance, plan[0], previous)
+        ),
+    )
     log.debug("list scheduling placed %d orders, left out %d", len(best[0]), len(best[1]))
     return best
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from solver.calendar import PlantCalendar, hours_to_minutes, run_minutes
 from solver.domain import COLLECTION_DAYS, Dataset, Order, Routing
+from solver.objective import Objective
 
 MATERIAL_SCALE = 1000  # material quantities in thousandths, rounded against the plan
 
@@ -120,7 +121,17 @@ class Instance:
         return max(0, self.delivery_day(candidate, end_day) - candidate.due_day)
 
     def holding_days(self, candidate: Candidate, end_day: int) -> int:
+        """Days between delivery and due date beyond the collection week."""
         return max(0, candidate.due_day - self.delivery_day(candidate, end_day) - COLLECTION_DAYS)
+
+    def order_objective(self, candidate: Candidate, end_day: int | None, changed: bool = False) -> Objective:
+        """One order's part of the objective: its priority when unscheduled (``end_day`` ``None``),
+        else its priority times its days late and its holding days; one changed order when
+        ``changed`` against a previous plan."""
+        if end_day is None:
+            return Objective(candidate.priority, 0, int(changed), 0)
+        lateness = candidate.priority * self.days_late(candidate, end_day)
+        return Objective(0, lateness, int(changed), self.holding_days(candidate, end_day))
 
 
 def build_instance(dataset: Dataset) -> Instance:

@@ -26,18 +26,14 @@ from ortools.sat.python import cp_model
 from solver.holding import shift_later
 from solver.instance import Candidate, Instance, Option
 from solver.model import Baseline
+from solver.objective import Objective
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
 from solver.submodel import NeighbourhoodModel
 
 log = logging.getLogger(__name__)
 
-Cost = tuple[int, int, int, int]  # unscheduled priority, weighted days late, changed, holding
 SEQUENCE_SECONDS, SEQUENCE_EVALUATIONS, SEQUENCE_PATIENCE = 0.5, 5_000, 20  # one sequence-search round
-
-
-def add_costs(*costs: Cost) -> Cost:
-    return tuple(sum(parts) for parts in zip(*costs, strict=True)) if costs else (0, 0, 0, 0)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -117,22 +113,19 @@ class PlanState:
 
     # -- costs ------------------------------------------------------------------
 
-    def cost(self, order_id: str) -> Cost:
+    def cost(self, order_id: str) -> Objective:
+        """The order's part of the plan's objective."""
         candidate = self.candidates[order_id]
         previous = self.baseline.line_and_start.get(order_id)
         run = self.runs.get(order_id)
         if run is None:
-            return (candidate.priority, 0, int(previous is not None), 0)
+            return self.instance.order_objective(candidate, None, changed=previous is not None)
         changed = previous is not None and previous != (run.line_id, run.start_day)
-        return (
-            0,
-            candidate.priority * self.instance.days_late(candidate, run.end_day),
-            int(changed),
-            self.instance.holding_days(candidate, run.end_day),
-        )
+        return self.instance.order_objective(candidate, run.end_day, changed)
 
-    def total(self) -> Cost:
-        return add_costs(*(self.cost(o) for o in self.candidates))
+    def total(self) -> Objective:
+        """The plan's objective (the placeable orders)."""
+        return Objective.total(self.cost(o) for o in self.candidates)
 
     def assignments(self) -> dict[str, Assignment]:
         return {o: Assignment(o, r.line_id, r.start) for o, r in self.runs.items()}
@@ -186,7 +179,7 @@ class _Round:
     sub: NeighbourhoodModel
     solver: cp_model.CpSolver
     began: float
-    best_before: Cost
+    best_before: Objective
     lines: set[str]
 
 
@@ -231,7 +224,7 @@ class LnsStats:
     sizes: list[tuple[float, int]] = field(default_factory=list)  # (seconds, size) at each change
     trace: list[tuple[float, int, int]] = field(default_factory=list)  # (seconds, unscheduled, lateness)
 
-    def record(self, kind: str, before: Cost, after: Cost, seconds: float, freed: int, status: str) -> None:
+    def record(self, kind: str, before: Objective, after: Objective, seconds: float, freed: int, status: str) -> None:
         entry = self.by_kind.setdefault(kind, KindStats())
         entry.tried += 1
         entry.seconds += seconds
@@ -286,7 +279,7 @@ class LargeNeighbourhoodSearch:
         self._parallel = settings.rounds is None and settings.workers >= 2
         self._round_limit: int | None = settings.rounds
         self.holding_phase = False  # lateness settled: every round re-solves for stability and holding
-        self._on_improvement: Callable[[Cost], None] | None = None
+        self._on_improvement: Callable[[Objective], None] | None = None
         self._kinds: list[tuple[str, Callable[[], Neighbourhood | None]]] = [
             ("late_order", self._late_order),
             ("insert_unscheduled", self._insert_unscheduled),
@@ -296,7 +289,7 @@ class LargeNeighbourhoodSearch:
             ("sequence_search", self._sequence_search),
         ]
 
-    def run(self, deadline: float, on_improvement: Callable[[Cost], None] | None = None, stop=None) -> Cost:
+    def run(self, deadline: float, on_improvement: Callable[[Objective], None] | None = None, stop=None) -> Objective:
         """Rounds until ``deadline`` (or the fixed number of rounds, or ``stop``). On the wall
         clock with two workers or more, sub-models are solved two at a time with one CP-SAT
         worker each: a small sub-model gains nothing from a second worker (measured on L:
@@ -363,7 +356,7 @@ class LargeNeighbourhoodSearch:
             return None
         return self._start(hood, deadline)
 
-    def _record(self, hood: Neighbourhood, before: Cost, began: float, kept: bool, status: str) -> None:
+    def _record(self, hood: Neighbourhood, before: Objective, began: float, kept: bool, status: str) -> None:
         kind = f"{hood.kind}{' (polish)' if hood.polish else ''}"
         self.stats.record(kind, before, self.best, time.monotonic() - began, len(hood.freed), status)
         if kept and self.best < before:
@@ -449,12 +442,12 @@ class LargeNeighbourhoodSearch:
 
     def _keep_if_no_worse(self, placed: dict[str, tuple[str, int] | None]) -> bool:
         state = self.state
-        before = add_costs(*(state.cost(o) for o in placed))
+        before = Objective.total(state.cost(o) for o in placed)
         previous = state.move(placed)
-        after = add_costs(*(state.cost(o) for o in placed))
+        after = Objective.total(state.cost(o) for o in placed)
         no_worse = after < before or (self.settings.accept_equal and after == before)
         if no_worse and state.fits(placed):
-            self.best = add_costs(self.best, after, tuple(-x for x in before))  # type: ignore[arg-type]
+            self.best = Objective(*(b + a - x for b, a, x in zip(self.best, after, before, strict=True)))
             self._update_late(placed)
             return True
         state.move(previous)  # worse, or overtaken by another round: put the plan back as it was
@@ -614,9 +607,9 @@ def improve_sequences(
 
 
 def _keep_if_better(state: PlanState, placed: dict[str, tuple[str, int]]) -> bool:
-    before = add_costs(*(state.cost(o) for o in placed))
+    before = Objective.total(state.cost(o) for o in placed)
     previous = state.move(placed)
-    if add_costs(*(state.cost(o) for o in placed)) < before:
+    if Objective.total(state.cost(o) for o in placed) < before:
         return True
     state.move(previous)
     return False

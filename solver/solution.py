@@ -16,6 +16,7 @@ import numpy as np
 
 from solver.domain import COLLECTION_DAYS
 from solver.instance import Candidate, Instance, Option
+from solver.objective import PRIMARY_LEVELS, Objective
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def changed_orders(entries: list[dict[str, Any]], unscheduled: dict[str, str], p
 
 def objective_terms(
     instance: Instance, entries: list[dict[str, Any]], unscheduled: dict[str, str], previous: dict | None
-) -> dict[str, int]:
+) -> Objective:
     """The four levels of the objective, computed from the schedule's own dates."""
     orders = instance.dataset.order_by_id
     holding = 0
@@ -112,12 +113,29 @@ def objective_terms(
         due = orders[entry["order_id"]].due_date
         delivered = _date(entry["delivery_date"])
         holding += max(0, (due - delivered).days - COLLECTION_DAYS)
-    return {
-        "unscheduled_priority": sum(orders[o].priority for o in unscheduled),
-        "weighted_days_late": sum(e["priority"] * e["days_late"] for e in entries),
-        "changed_orders": changed_orders(entries, unscheduled, previous),
-        "holding_days": holding,
-    }
+    return Objective(
+        unscheduled_priority=sum(orders[o].priority for o in unscheduled),
+        weighted_days_late=sum(e["priority"] * e["days_late"] for e in entries),
+        changed_orders=changed_orders(entries, unscheduled, previous),
+        holding_days=holding,
+    )
+
+
+def schedule_objective(
+    instance: Instance, assignments: dict[str, Assignment], unscheduled: dict[str, str], previous: dict | None
+) -> Objective:
+    """The objective the schedule document of ``assignments`` states (:func:`build_schedule`),
+    without building the rest of the document."""
+    left_out = {**instance.unplaceable, **unscheduled}
+    return objective_terms(instance, _entries(instance, assignments), left_out, previous)
+
+
+def _entries(instance: Instance, assignments: dict[str, Assignment]) -> list[dict[str, Any]]:
+    """The document's order entries, by line, production start and order."""
+    by_id = {c.order_id: c for c in instance.candidates}
+    entries = [order_entry(instance, by_id[a.order_id], a) for a in assignments.values()]
+    entries.sort(key=lambda e: (e["line_id"], e["production_start"], e["order_id"]))
+    return entries
 
 
 def _date(text: str) -> dt.date:
@@ -228,24 +246,27 @@ def build_schedule(
     unscheduled: dict[str, str],
     *,
     status: str,
-    bound: dict[str, int] | None = None,
+    bound: Objective | None = None,
     solve_seconds: float = 0.0,
     previous: dict | None = None,
     warnings: list[str] | None = None,
+    timings: dict[str, float] | None = None,
     solver_info: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The schedule document of FORMATS.md for ``assignments``."""
-    by_id = {c.order_id: c for c in instance.candidates}
-    entries = [order_entry(instance, by_id[a.order_id], a) for a in assignments.values()]
-    entries.sort(key=lambda e: (e["line_id"], e["production_start"], e["order_id"]))
+    """The schedule document of FORMATS.md for ``assignments``.
+
+    ``bound`` is the solver's lower bound (levels 1-2 go in the document); ``timings``
+    (seconds per step) and ``solver_info`` (stages, time limit, workers, seed) come last.
+    """
+    entries = _entries(instance, assignments)
     left_out = {**instance.unplaceable, **unscheduled}
     loads = line_loads(instance, entries)
     explain_late_orders(instance, entries, loads)
     document = {
         "plan_start": instance.calendar.plan_start.isoformat(),
         "status": status,
-        "objective": objective_terms(instance, entries, left_out, previous),
-        "bound": bound or {},
+        "objective": objective_terms(instance, entries, left_out, previous).as_dict(),
+        "bound": bound.as_dict(PRIMARY_LEVELS) if bound is not None else {},
         "solve_seconds": round(solve_seconds, 3),
         "warnings": list(warnings if warnings is not None else instance.warnings),
         "orders": entries,
@@ -253,6 +274,8 @@ def build_schedule(
         "line_loads": loads,
         "kpis": kpis(instance, entries, left_out),
     }
+    if timings is not None:
+        document["timings"] = timings
     if solver_info:
         document["solver"] = solver_info
     return document

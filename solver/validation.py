@@ -4,7 +4,10 @@ A schedule document (FORMATS.md, "Schedule document") is checked against a
 :class:`~solver.domain.Dataset` without any of the solver's own code: the
 working calendar, every date and the objective are recomputed here from the
 dataset alone, so a bug in the solver cannot hide behind the same bug in its
-checker. A malformed document never raises; what cannot be read is reported
+checker (only the :class:`~solver.objective.Objective` type, which names the four
+levels, is shared). Each check's docstring states its rule in the words of
+PROBLEM.md, the same sentence as the constraint of :mod:`solver.rules` that
+keeps it. A malformed document never raises; what cannot be read is reported
 as a ``"format"`` violation and the checks that need it are skipped.
 """
 
@@ -25,10 +28,10 @@ import chinese_calendar
 import holidays
 
 from solver.domain import COLLECTION_DAYS, WEEKDAYS, Dataset, Order, Routing
+from solver.objective import Objective
 
 logger = logging.getLogger(__name__)
 
-OBJECTIVE_KEYS = ("unscheduled_priority", "weighted_days_late", "changed_orders", "holding_days")
 DATE_FIELDS = (
     "production_start",
     "production_end",
@@ -120,7 +123,7 @@ def recompute_objective(dataset: Dataset, schedule: dict, previous: dict | None 
     Returns ``{"unscheduled_priority", "weighted_days_late", "changed_orders",
     "holding_days"}``; ``changed_orders`` is 0 without a previous plan.
     """
-    return _Context.build(dataset, schedule, previous, None).objective
+    return _Context.build(dataset, schedule, previous, None).objective.as_dict()
 
 
 def _run(check: Callable[[_Context], Iterator[Violation]], context: _Context) -> list[Violation]:
@@ -520,8 +523,12 @@ class _Context:
         return _AfterProduction(inspection, dispatch, delivery, max(0, (delivery - entry.order.due_date).days))
 
     @cached_property
-    def objective(self) -> dict[str, int]:
+    def objective(self) -> Objective:
         """The four objective terms recomputed from the schedule's dates.
+
+        Level 1: Σ priority over unscheduled orders. Level 2: Σ priority × days_late.
+        Level 3: see :attr:`changed_orders`.
+        Level 4, holding: days between delivery and due date beyond the 7 days within which customers must collect.
 
         A planned order missing from "orders" counts as unscheduled whether or not
         "unscheduled" lists it (the coverage check reports the omission).
@@ -534,16 +541,13 @@ class _Context:
                 continue
             weighted_days_late += entry.order.priority * dates.days_late
             holding_days += max(0, (entry.order.due_date - dates.delivery).days - COLLECTION_DAYS)
-        return {
-            "unscheduled_priority": sum(order.priority for order in unscheduled),
-            "weighted_days_late": weighted_days_late,
-            "changed_orders": self.changed_orders,
-            "holding_days": holding_days,
-        }
+        unscheduled_priority = sum(order.priority for order in unscheduled)
+        return Objective(unscheduled_priority, weighted_days_late, self.changed_orders, holding_days)
 
     @cached_property
     def changed_orders(self) -> int:
-        """Orders of the previous plan, still planned, now unscheduled or on another line or start."""
+        """Orders whose line or start day changes against the previous plan are counted (plan stability):
+        orders of the previous plan, still planned, now unscheduled or on another line or start."""
         changed = 0
         for order_id, before in (self.previous or {}).items():
             order = self.dataset.order_by_id.get(order_id)
@@ -620,7 +624,7 @@ def _check_routing(context: _Context) -> Iterator[Violation]:
 
 
 def _check_pinned_line(context: _Context) -> Iterator[Violation]:
-    """In_production orders keep the pinned_line and start on that line's first working day from the plan start."""
+    """In_production orders keep the line given in pinned_line and start on that line's first working day on or after the plan start."""
     plant = context.dataset.plant
     for entry in context.planned_entries:
         order = entry.order
@@ -792,7 +796,11 @@ def _check_capacity(context: _Context) -> Iterator[Violation]:
 
 
 def _check_materials(context: _Context) -> Iterator[Violation]:
-    """For every material and date d, orders starting on or before d are issued at most what is available up to d."""
+    """For every material and every date d, the materials issued to orders starting on or before d add up to at most what is available up to d.
+
+    An order's materials are issued in full on its first production day; in_production orders already have
+    their materials.
+    """
     plant, dataset = context.dataset.plant, context.dataset
     issues: dict[str, list[tuple[dt.date, str, float]]] = {}
     for entry in context.scheduled.values():
@@ -903,7 +911,7 @@ def _check_days_late(context: _Context) -> Iterator[Violation]:
 
 
 def _check_frozen_window(context: _Context) -> Iterator[Violation]:
-    """Orders starting inside the frozen window (frozen_days working days from the plan start) keep line and start."""
+    """Orders starting inside the frozen window (frozen_days working days from the plan start) keep their line and start exactly."""
     if context.previous is None or context.frozen_days <= 0:
         return
     window = set(context.calendar.plant_working_days(context.dataset.plant.plan_start, context.frozen_days))
@@ -933,8 +941,7 @@ def _check_objective(context: _Context) -> Iterator[Violation]:
     if stated is None:
         yield Violation("objective", None, "the schedule reports no objective")
         return
-    for key in OBJECTIVE_KEYS:
-        expected = context.objective[key]
+    for key, expected in context.objective.as_dict().items():
         if key not in stated:
             yield Violation("objective", None, f"objective {key} is missing; the schedule's dates give {expected}")
         elif _as_int(stated[key]) != expected:

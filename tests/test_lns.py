@@ -6,12 +6,13 @@ import pytest
 
 from solver.engine import SolveParams, solve
 from solver.generate import generate_dataset
+from solver.objective import Objective
 from solver.validation import validate_schedule
 from tests.conftest import order, tiny_dataset
 
 
-def rank(objective: dict[str, int]) -> tuple[int, int, int, int]:
-    return tuple(objective[k] for k in ("unscheduled_priority", "weighted_days_late", "changed_orders", "holding_days"))
+def rank(objective: dict[str, int]) -> Objective:
+    return Objective.from_dict(objective)
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +93,11 @@ def _neighbourhoods(search, count: int):
 def test_neighbourhood_model_costs_and_rules_agree_with_the_plan(plant, polish):
     from ortools.sat.python import cp_model
 
-    from solver.heuristic import earliest_due_date_schedule as best_list_schedule
+    from solver.heuristic import best_list_schedule
     from solver.instance import build_instance
-    from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, add_costs
+    from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
     from solver.model import Baseline
+    from solver.objective import Objective
     from solver.solution import build_schedule
     from solver.submodel import NeighbourhoodModel
 
@@ -104,7 +106,7 @@ def test_neighbourhood_model_costs_and_rules_agree_with_the_plan(plant, polish):
     state = PlanState(instance, Baseline({}), best_list_schedule(instance)[0])
     search = LargeNeighbourhoodSearch(state, LnsSettings(time_limit=1, seed=3), set())
     for hood in _neighbourhoods(search, 12):
-        before = add_costs(*(state.cost(o) for o in hood.freed))
+        before = Objective.total(state.cost(o) for o in hood.freed)
         sub = NeighbourhoodModel(state, hood, polish=polish)
         sub.hint()
         solver = cp_model.CpSolver()
@@ -112,7 +114,7 @@ def test_neighbourhood_model_costs_and_rules_agree_with_the_plan(plant, polish):
         solver.parameters.max_time_in_seconds = 5
         assert solver.solve(sub.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         state.move(sub.solution(solver))
-        after = add_costs(*(state.cost(o) for o in hood.freed))
+        after = Objective.total(state.cost(o) for o in hood.freed)
         if polish:
             assert after[:2] <= before[:2]
             assert solver.objective_value == sub.holding_weight * after[2] + after[3]
@@ -127,7 +129,7 @@ def test_neighbourhood_model_costs_and_rules_agree_with_the_plan(plant, polish):
 # Two rounds solved at once may both move runs onto the same minutes or the same material:
 # the plan tells a sub-plan that no longer fits.
 def test_plan_tells_overlapping_runs_and_overdrawn_material(plant):
-    from solver.heuristic import earliest_due_date_schedule as best_list_schedule
+    from solver.heuristic import best_list_schedule
     from solver.instance import build_instance
     from solver.lns import PlanState
     from solver.model import Baseline

@@ -23,6 +23,7 @@ from solver.domain import (
     Routing,
 )
 from solver.engine import SolveParams, solve
+from solver.objective import Objective
 from solver.validation import validate_schedule
 
 PLAN_STARTS = [dt.date(2026, 9, 21), dt.date(2026, 12, 14), dt.date(2026, 4, 27)]
@@ -86,8 +87,8 @@ def datasets(draw: st.DrawFn) -> Dataset:
     )
 
 
-def rank(objective: dict[str, int]) -> tuple[int, int]:
-    return objective["unscheduled_priority"], objective["weighted_days_late"]
+def rank(objective: dict[str, int]) -> Objective:
+    return Objective.from_dict(objective).primary
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from solver.domain import Arrival, BomItem, Material
 from solver.engine import SolveParams, solve
 from solver.generate import generate_dataset
-from solver.heuristic import earliest_due_date_schedule
+from solver.heuristic import best_list_schedule
 from solver.instance import build_instance
 from solver.lns import PlanState, improve_sequences
 from solver.model import Baseline
@@ -214,7 +214,7 @@ def test_an_important_kit_takes_the_material_a_cheaper_one_gives_up():
 def test_the_search_keeps_generated_plans_valid(seed):
     dataset = generate_dataset(90, 3, 45, seed, load=0.95)
     built = build_instance(dataset)
-    plan, left_out = earliest_due_date_schedule(built)
+    plan, left_out = best_list_schedule(built)
     state = PlanState(built, Baseline({}, -1), plan)
     before = state.total()
     assert improve_sequences(state, set(), SequenceBudget(evaluations=20_000), seed=seed)
