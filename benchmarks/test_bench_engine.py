@@ -19,10 +19,9 @@ from solver.generate import generate_dataset
 from solver.heuristic import best_list_schedule
 from solver.instance import build_instance
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState
-from solver.model import Baseline, ScheduleModel
+from solver.model import Baseline, NeighbourhoodModel, ScheduleModel
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment, build_schedule
-from solver.submodel import NeighbourhoodModel
 from solver.validation import validate_schedule
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

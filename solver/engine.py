@@ -276,7 +276,7 @@ class _Solve:
             return replace(self.list_plan, bound=self._unproven_bound(self.list_plan.assignments))
         assignments, status, bound = first
         stopped = self.stop is not None and self.stop.is_set()
-        worth_it = self.previous or any(o.max_holding_days for o in model.orders.values())
+        worth_it = self.previous or model.may_hold()
         if status != "OPTIMAL" and not stopped:
             assignments = self._polished(assignments, share=0.5 if worth_it else 1.0)
         if self.remaining() > 0.05 and worth_it and not stopped:
@@ -345,7 +345,7 @@ class _Solve:
         best = primary_objective(self.instance, assignments)
         model.keep_primary(best)
         assignments = self._shifted_later(assignments)  # levels 1-3 as they were, less holding
-        model.add_exact_end_day_constraints()
+        model.add_holding_costs()
         model.model.minimize(model.secondary_objective())
         model.add_hint(self._stable_hint(model, assignments, best))
         solver = _solver(self.params, self.remaining())

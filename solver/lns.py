@@ -25,11 +25,10 @@ from ortools.sat.python import cp_model
 
 from solver.holding import shift_later
 from solver.instance import Candidate, Instance, Option
-from solver.model import Baseline
+from solver.model import Baseline, NeighbourhoodModel
 from solver.objective import Objective
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
-from solver.submodel import NeighbourhoodModel
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +127,16 @@ class PlanState:
         return Objective.total(self.cost(o) for o in self.candidates)
 
     def assignments(self) -> dict[str, Assignment]:
-        return {o: Assignment(o, r.line_id, r.start) for o, r in self.runs.items()}
+        return self.assignments_of(self.runs)
+
+    def assignments_of(self, order_ids: Iterable[str]) -> dict[str, Assignment]:
+        """The runs of ``order_ids`` that are placed."""
+        runs = ((o, self.runs.get(o)) for o in order_ids)
+        return {o: Assignment(o, r.line_id, r.start) for o, r in runs if r is not None}
+
+    def fixed_runs(self, line_id: str, moving: set[str]) -> list[tuple[int, int]]:
+        """``(start, end)`` of the runs on ``line_id`` that stay when ``moving`` move, in order."""
+        return [(self.runs[o].start, self.runs[o].end) for _, o in self.line_starts[line_id] if o not in moving]
 
     # -- look-ups for neighbourhoods ---------------------------------------------
 
@@ -428,7 +436,7 @@ class LargeNeighbourhoodSearch:
             params.max_time_in_seconds = 3600.0
         else:
             params.max_time_in_seconds = max(0.01, min(self.settings.sub_time, deadline - time.monotonic() - 0.05))
-        lines = {run.line_id for order in sub.orders.values() for run in order.runs.values()}
+        lines = {run.line_id for order in sub.orders.values() for run in order.options.values()}
         return _Round(hood, sub, solver, began, self.best, lines)
 
     def _finish(self, job: _Round, status: int) -> None:

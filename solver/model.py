@@ -2,43 +2,53 @@
 
 Each order chooses one of its lines; on that line its run is an optional
 interval on the line's working-minute axis (see :mod:`solver.instance`), so
-runs never overlap and are uninterrupted except by non-working time. Element
-constraints tie the interval's first and last minute to calendar days, from
-which kitting, release, inspection, dispatch and delivery follow.
+runs never overlap and are uninterrupted except by non-working time. Days
+late, holding and the kit's issue day follow from the run's first and last
+minute as thresholds on that axis (:mod:`solver.rules`).
+
+One class, :class:`PlanModel`, places a set of orders, each within a window of
+days, around runs that stay put and in the material those leave. The exact
+model (:class:`ScheduleModel`) is every order over the whole horizon around
+nothing; the neighbourhood search's sub-model (:class:`NeighbourhoodModel`) is a
+few freed orders around the rest of the plan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.instance import Candidate, Instance
+from solver.instance import Instance
 from solver.objective import Objective
 from solver.rules import (
     OrderVars,
-    add_delivery_costs,
-    add_earliest_start,
-    add_end_day,
-    add_end_day_holding_side,
-    add_in_production,
+    add_days_late,
+    add_holding,
     add_kitting,
     add_line_choice,
     add_no_overlap,
     add_plan_change,
-    add_start_day,
     keep_primary,
     kit_users,
     lateness_weight,
     new_run,
     primary_objective,
+    run_start_domain,
     secondary_objective,
-    stock_changes,
     unscheduled_priority,
     weighted_days_late,
 )
 from solver.solution import Assignment
+
+if TYPE_CHECKING:
+    from solver.lns import Neighbourhood, PlanState
+
+Window = tuple[int, int]  # first and last day an order's run may lie on
 
 
 @dataclass(frozen=True)
@@ -69,103 +79,66 @@ class Baseline:
         return None
 
 
-class ScheduleModel:
-    """CP-SAT model of the whole plan, its constraints from :mod:`solver.rules`; the engine
-    minimises :meth:`primary_objective`, then :meth:`secondary_objective` with levels 1-2 kept.
+class PlanModel:
+    """Orders to place, each within its window of days, around the ``fixed`` runs that stay
+    (per line, sorted ``(start, end)``) and in the material ``left`` by them (scaled,
+    cumulative per day); ``previous`` holds the previous plan's line and start day of orders
+    whose change counts, ``frozen`` those that must keep them.
 
-    Parameters
-    ----------
-    instance
-        The prepared data.
-    baseline
-        Previous plan for stability and the frozen window.
+    The engine minimises :meth:`primary_objective`, then :meth:`secondary_objective` with
+    levels 1-2 kept (:meth:`keep_primary`, after :meth:`add_holding_costs`).
     """
 
-    def __init__(self, instance: Instance, baseline: Baseline | None = None, enforce_frozen: bool = True):
-        self._instance = instance
-        self._baseline = baseline or Baseline({})
-        self.enforces_frozen = enforce_frozen
+    def __init__(
+        self,
+        instance: Instance,
+        windows: Mapping[str, Window],
+        fixed: Mapping[str, list[tuple[int, int]]],
+        left: Mapping[str, np.ndarray],
+        previous: Mapping[str, tuple[str, int]],
+        frozen: Collection[str] = (),
+    ):
+        self.instance = instance
         self.model = cp_model.CpModel()
         self.orders: dict[str, OrderVars] = {}
-        self._add_variables()
+        self._fixed, self._left, self._previous, self._frozen = fixed, left, previous, frozen
+        self.holding_added = False
+        candidates = {c.order_id: c for c in instance.candidates}
+        for order_id in sorted(windows):
+            self._add_order(candidates[order_id], windows[order_id])
         self._add_constraints()
         self.lateness_weight = lateness_weight(self.orders.values())
 
-    # -- variables --------------------------------------------------------------
-
-    def _add_variables(self) -> None:
-        for candidate in self._instance.candidates:
-            order = self._order_vars(candidate)
-            for option in candidate.options:
-                run = new_run(self.model, order.order_id, option, option.earliest_position, option.latest_position)
-                order.options[option.line_id] = run
-            self.orders[order.order_id] = order
-
-    def _order_vars(self, candidate: Candidate) -> OrderVars:
-        """The order's days and costs over the whole horizon."""
-        instance, model, oid = self._instance, self.model, candidate.order_id
-        first_end = min(instance.axes[o.line_id].day_of(o.earliest_position + o.minutes - 1) for o in candidate.options)
-        last_start = max(instance.axes[o.line_id].day_of(o.latest_position) for o in candidate.options)
-        end_days = [d for d in range(first_end, instance.horizon) if instance.delivery_day(candidate, d) >= 0]
-        deliveries = [instance.delivery_day(candidate, d) for d in end_days] or [0]
-        max_late = max(0, max(deliveries) - candidate.due_day)
-        max_holding = max(0, candidate.due_day - min(deliveries))  # loose: the collection week is not taken off
-        return OrderVars(
-            candidate=candidate,
-            scheduled=model.new_bool_var(f"scheduled[{oid}]"),
-            start_day=model.new_int_var(candidate.earliest_day, last_start, f"start_day[{oid}]"),
-            end_day=model.new_int_var_from_domain(cp_model.Domain.from_values(end_days), f"end_day[{oid}]"),
-            delivery_day=model.new_int_var(min(deliveries), max(deliveries), f"delivery_day[{oid}]"),
-            days_late=model.new_int_var(0, max_late, f"days_late[{oid}]"),
-            holding_days=model.new_int_var(0, max_holding, f"holding[{oid}]"),
-            max_days_late=max_late,
-            max_holding_days=max_holding,
-            # plan stability compares the start day with the previous plan's: tie it from both sides
-            start_day_exact=oid in self._baseline.line_and_start,
-        )
-
-    # -- constraints -----------------------------------------------------------
+    def _add_order(self, candidate, window: Window) -> None:
+        order_id = candidate.order_id
+        order = OrderVars(candidate, self.model.new_bool_var(f"scheduled[{order_id}]"), *window)
+        for option in candidate.options:
+            domain = run_start_domain(self.instance, option, *window, self._fixed.get(option.line_id, []))
+            if domain is not None:
+                order.options[option.line_id] = new_run(self.model, order_id, option, domain)
+        self.orders[order_id] = order
 
     def _add_constraints(self) -> None:
-        """Every rule of PROBLEM.md, from :mod:`solver.rules`, over every order and the whole horizon."""
-        model, instance, orders = self.model, self._instance, list(self.orders.values())
+        """Every rule of PROBLEM.md, from :mod:`solver.rules`, over the orders placed here."""
+        model, instance, orders = self.model, self.instance, list(self.orders.values())
         for order in orders:
             add_line_choice(model, order)
-        add_no_overlap(model, _runs_by_line(orders))
+        add_no_overlap(model, orders)
+        started: dict = {}
+        for material_id, users in sorted(kit_users(orders).items()):
+            add_kitting(model, instance, material_id, users, self._left[material_id], started)
         for order in orders:
-            self._add_run_days(order)
-        for order in orders:
-            add_earliest_start(model, order)
-        for order in orders:
-            add_in_production(model, order)
-        for material_id, users in kit_users(orders).items():
-            add_kitting(model, stock_changes(instance.material_available[material_id]), users)
-        for order in orders:
-            add_delivery_costs(model, instance, order)
-        self._add_stability()
-
-    def _add_run_days(self, order: OrderVars) -> None:
-        # the start day only feeds kitting (where an earlier day is stricter, so a lower
-        # bound is exact enough) unless plan stability compares it with a previous plan;
-        # the end day gets the side holding needs with that objective, in the second stage
-        for run in order.options.values():
-            if order.start_day_exact or order.candidate.material_need:
-                add_start_day(self.model, self._instance, run, order.start_day, exact=order.start_day_exact)
-            add_end_day(self.model, self._instance, run, order.end_day, exact=False)
-
-    def add_exact_end_day_constraints(self) -> None:
-        """An order's last production day is exactly the day its run's last minute falls on."""
-        for order in self.orders.values():
-            for run in order.options.values():
-                add_end_day_holding_side(self.model, self._instance, run, order.end_day)
-
-    def _add_stability(self) -> None:
-        days = (0, self._instance.horizon - 1)
+            add_days_late(model, instance, order)
         for order_id, order in self.orders.items():
-            previous = self._baseline.line_and_start.get(order_id)
-            if previous is not None:
-                frozen = self.enforces_frozen and self._baseline.frozen(order_id) is not None
-                add_plan_change(self.model, self._instance, order, previous, days, frozen=frozen)
+            if order_id in self._previous:
+                add_plan_change(model, instance, order, self._previous[order_id], frozen=order_id in self._frozen)
+
+    def add_holding_costs(self) -> None:
+        """Level 4 (holding) for every order: only the second stage and polishing need it."""
+        if not self.holding_added:
+            for order in self.orders.values():
+                add_holding(self.model, self.instance, order)
+            self.holding_added = True
 
     # -- objective --------------------------------------------------------------
 
@@ -181,16 +154,17 @@ class ScheduleModel:
 
     def secondary_objective(self) -> cp_model.LinearExprT:
         """Levels 3 and 4: changed orders, then holding days beyond the collection week."""
+        self.add_holding_costs()
         return secondary_objective(self.orders.values())
 
     def keep_primary(self, at_most: Objective) -> None:
-        """Levels 1-2 no worse than ``at_most`` (the first stage's plan) in the second stage."""
+        """Levels 1-2 no worse than ``at_most`` while levels 3-4 are minimised."""
         keep_primary(self.model, self.orders.values(), at_most)
 
     # -- hints and solutions ------------------------------------------------------
 
-    def add_hint(self, assignments: dict[str, Assignment]) -> None:
-        """Hint every decision with a constructive plan."""
+    def add_hint(self, assignments: Mapping[str, Assignment]) -> None:
+        """Hint every decision with a plan: lines, starts and every threshold they imply."""
         self.model.clear_hints()
         for order_id, order in self.orders.items():
             assignment = assignments.get(order_id)
@@ -198,20 +172,14 @@ class ScheduleModel:
             for line_id, run in order.options.items():
                 chosen = assignment is not None and assignment.line_id == line_id
                 self.model.add_hint(run.present, chosen)
-                self.model.add_hint(run.start, assignment.start if chosen else run.option.earliest_position)
-            if assignment is not None:
-                self._hint_days(order, assignment)
-
-    def _hint_days(self, order: OrderVars, assignment: Assignment) -> None:
-        axis = self._instance.axes[assignment.line_id]
-        minutes = order.options[assignment.line_id].option.minutes
-        first, last = axis.day_of(assignment.start), axis.day_of(assignment.start + minutes - 1)
-        delivery = self._instance.delivery_day(order.candidate, last)
-        self.model.add_hint(order.start_day, first)
-        self.model.add_hint(order.end_day, last)
-        self.model.add_hint(order.delivery_day, delivery)
-        self.model.add_hint(order.days_late, self._instance.days_late(order.candidate, last))
-        self.model.add_hint(order.holding_days, self._instance.holding_days(order.candidate, last))
+                if not chosen:
+                    continue
+                self.model.add_hint(run.start, assignment.start)
+                last_minute = assignment.start + run.option.minutes - 1
+                for first_minute, late in run.late_steps:
+                    self.model.add_hint(late, last_minute >= first_minute)
+                for day_last_minute, early in run.early_steps:
+                    self.model.add_hint(early, last_minute <= day_last_minute)
 
     def assignments(self, values: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> dict[str, Assignment]:
         """The runs of a solution: line and start position of every scheduled order."""
@@ -223,9 +191,73 @@ class ScheduleModel:
         return chosen
 
 
-def _runs_by_line(orders: list[OrderVars]) -> dict[str, list[cp_model.IntervalVar]]:
-    by_line: dict[str, list[cp_model.IntervalVar]] = {}
-    for order in orders:
-        for line_id, run in order.options.items():
-            by_line.setdefault(line_id, []).append(run.interval)
-    return by_line
+class ScheduleModel(PlanModel):
+    """The exact model: every order over the whole horizon, the stock of materials.csv and
+    arrivals.csv; the previous plan's orders count when they change, and those of the frozen
+    window keep line and start day when ``enforce_frozen``."""
+
+    def __init__(self, instance: Instance, baseline: Baseline | None = None, enforce_frozen: bool = True):
+        baseline = baseline or Baseline({})
+        self.enforces_frozen = enforce_frozen
+        everywhere = (0, instance.horizon - 1)
+        frozen = {o for o in baseline.line_and_start if baseline.frozen(o)} if enforce_frozen else set()
+        super().__init__(
+            instance,
+            windows={c.order_id: everywhere for c in instance.candidates},
+            fixed={},
+            left=instance.material_available,
+            previous=baseline.line_and_start,
+            frozen=frozen,
+        )
+
+    def may_hold(self) -> bool:
+        """Whether some order could be planned early enough to be held (level 4 matters)."""
+        return any(self.instance.holding_days(o.candidate, 0) > 0 for o in self.orders.values())
+
+
+class NeighbourhoodModel(PlanModel):
+    """The freed orders of a neighbourhood, each confined to its window of days, in the
+    capacity and material the fixed rest of the plan leaves.
+
+    Objective: fewest unscheduled (by priority), then least weighted days late; when
+    ``polish``, levels 1-2 kept no worse and fewest changed orders, then least holding.
+    """
+
+    def __init__(self, state: PlanState, hood: Neighbourhood, polish: bool = False):
+        self.state, self.hood, self.polish = state, hood, polish
+        windows = {o: self._window(state, hood, o) for o in hood.freed}
+        lines = {o.line_id for order_id in hood.freed for o in state.candidates[order_id].options}
+        materials = {m for order_id in hood.freed for m in state.candidates[order_id].material_need}
+        super().__init__(
+            state.instance,
+            windows=windows,
+            fixed={line_id: state.fixed_runs(line_id, hood.freed) for line_id in sorted(lines)},
+            left={m: state.material_left(m, hood.freed) for m in sorted(materials)},
+            previous={o: p for o in hood.freed if (p := state.baseline.line_and_start.get(o)) is not None},
+        )
+        self._add_objective()
+
+    @staticmethod
+    def _window(state: PlanState, hood: Neighbourhood, order_id: str) -> Window:
+        run = state.runs.get(order_id)
+        first, last = hood.first_day, hood.last_day
+        if run is not None:
+            first, last = min(first, run.start_day), max(last, run.end_day)
+        return first, last
+
+    def _add_objective(self) -> None:
+        if not self.polish:
+            self.model.minimize(self.primary_objective())
+            return
+        self.keep_primary(Objective.total(self.state.cost(o) for o in self.hood.freed))
+        self.model.minimize(self.secondary_objective())
+
+    def hint(self) -> None:
+        """The current plan of the freed orders."""
+        self.add_hint(self.state.assignments_of(self.hood.freed))
+
+    def solution(self, solver: cp_model.CpSolver) -> dict[str, tuple[str, int] | None]:
+        placed: dict[str, tuple[str, int] | None] = dict.fromkeys(sorted(self.hood.freed))
+        for order_id, assignment in self.assignments(solver).items():
+            placed[order_id] = (assignment.line_id, assignment.start)
+        return placed

@@ -21,9 +21,9 @@ from solver.calendar import PlantCalendar, hours_to_minutes, run_minutes
 from solver.domain import WEEKDAYS, Dataset, Order
 from solver.instance import build_instance, scaled_up
 from solver.lns import Neighbourhood, PlanState
-from solver.model import Baseline
+from solver.model import Baseline, NeighbourhoodModel
+from solver.rules import add_deliver_by, end_day_expression
 from solver.solution import assignments_from_schedule
-from solver.submodel import NeighbourhoodModel
 
 SPECIAL_ORDER_DEPOSIT = 0.3
 
@@ -413,8 +413,10 @@ class _PromiseModel(NeighbourhoodModel):
             self.model.add(order.scheduled == 1)
             if order_id != self.prospect_id:
                 run = self.state.runs[order_id]
-                self.deliver_by(order_id, self.instance.delivery_day(order.candidate, run.end_day))
-        self.model.minimize(self.end_day(self.prospect_id))
+                add_deliver_by(
+                    self.instance, self.model, order, self.instance.delivery_day(order.candidate, run.end_day)
+                )
+        self.model.minimize(end_day_expression(self.model, self.instance, self.orders[self.prospect_id]))
 
 
 def earliest_delivery_resequenced(
