@@ -41,7 +41,7 @@ REPRODUCIBLE_SUBSOLVE_WORK = 0.2  # CP-SAT deterministic seconds per sub-solve w
 # the model is far behind (465-476 against 406)
 EXACT_MAX_ORDERS = 300
 SEQUENCE_EVALUATIONS = 50_000  # sequence-search moves, when runs must be reproducible
-FIRST_STAGE_SHARE = 0.75  # of the time left, for unscheduled + lateness; the rest for stability + holding
+FIRST_STAGE_SHARE = 0.5  # of the time left, for unscheduled + lateness; the rest for stability + holding
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ class _Solve:
         stopped = self.stop is not None and self.stop.is_set()
         worth_it = self.previous or model.may_hold()
         if status != "OPTIMAL" and not stopped:
-            assignments = self._polished(assignments, share=0.5 if worth_it else 1.0)
+            assignments = self._polished(assignments, share=0.7 if worth_it else 1.0)
         if self.remaining() > 0.05 and worth_it and not stopped:
             assignments, status = self._second_stage(model, assignments, status)
         solved = _Plan(assignments, _left_out_reasons(self.instance, assignments), status, bound)
