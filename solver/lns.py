@@ -295,6 +295,7 @@ class LargeNeighbourhoodSearch:
             ("one_line", self._one_line),
             ("shared_material", self._shared_material),
             ("sequence_search", self._sequence_search),
+            ("late_lines", self._late_lines),
         ]
 
     def run(self, deadline: float, on_improvement: Callable[[Objective], None] | None = None, stop=None) -> Objective:
@@ -403,11 +404,19 @@ class LargeNeighbourhoodSearch:
     def _pick(self) -> Neighbourhood | None:
         late = bool(self.late_orders())
         unscheduled = len(self.state.runs) < len(self.state.candidates)
-        weights = [6 if late else 0, 4 if unscheduled else 0, 1, 1, 2 if late else 0, 1 if late else 0]
+        weights = [
+            4 if late else 0,
+            4 if unscheduled else 0,
+            1,
+            1,
+            2 if late else 0,
+            1 if late else 0,
+            4 if late else 0,
+        ]
         if self.holding_phase:
-            weights = [2 if late else 0, 0, 2, 2, 1 if late else 0, 0]
+            weights = [2 if late else 0, 0, 2, 2, 1 if late else 0, 0, 2 if late else 0]
         if not any(weights):
-            weights = [0, 0, 1, 1, 0, 0]
+            weights = [0, 0, 1, 1, 0, 0, 0]
         kind, build = self.random.choices(self._kinds, weights=weights)[0]
         hood = build()
         if hood is not None:
@@ -442,7 +451,7 @@ class LargeNeighbourhoodSearch:
     def _finish(self, job: _Round, status: int) -> None:
         """Keep the sub-plan when the freed orders cost no more than before and it still fits
         the plan (another round may have changed it meanwhile)."""
-        self._adapt(status, job.solver.wall_time)
+        self._adapt(status, job.solver)
         kept = False
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             kept = self._keep_if_no_worse(job.sub.solution(job.solver))
@@ -453,13 +462,21 @@ class LargeNeighbourhoodSearch:
         before = Objective.total(state.cost(o) for o in placed)
         previous = state.move(placed)
         after = Objective.total(state.cost(o) for o in placed)
-        no_worse = after < before or (self.settings.accept_equal and after == before)
-        if no_worse and state.fits(placed):
+        if state.fits(placed) and self._no_worse(before, after):
             self.best = Objective(*(b + a - x for b, a, x in zip(self.best, after, before, strict=True)))
             self._update_late(placed)
             return True
         state.move(previous)  # worse, or overtaken by another round: put the plan back as it was
         return False
+
+    def _no_worse(self, before: Objective, after: Objective) -> bool:
+        """Whether a sub-plan is kept. Until lateness is settled, holding is not compared: the
+        lateness rounds leave it to chance, and a plan that may only drift on its plateau
+        when holding happens not to grow barely drifts (L stalled at 2,745 from any start);
+        the holding phase at the end takes it back."""
+        if not self.holding_phase:
+            before, after = before[:3], after[:3]
+        return after < before or (self.settings.accept_equal and after == before)
 
     def _search_sequences(self, deadline: float) -> bool:
         """The sequence search (moves on and across lines) from the current plan, briefly."""
@@ -475,9 +492,15 @@ class LargeNeighbourhoodSearch:
             self._late = None
         return improved
 
-    def _adapt(self, status: int, seconds: float) -> None:
+    def _adapt(self, status: int, solver: cp_model.CpSolver) -> None:
+        """Larger neighbourhoods after quick proofs, smaller after timeouts; "quick" on CP-SAT's
+        deterministic clock when runs must be reproducible (the wall clock depends on the load)."""
         size = self.size
-        if status == cp_model.OPTIMAL and seconds < 0.5 * self.settings.sub_time:
+        if self.settings.deterministic_time is not None:
+            quick = solver.deterministic_time < 0.5 * self.settings.deterministic_time
+        else:
+            quick = solver.wall_time < 0.5 * self.settings.sub_time
+        if status == cp_model.OPTIMAL and quick:
             self.size = min(self.settings.max_size, int(self.size * 1.15) + 1)
         elif status != cp_model.OPTIMAL:
             self.size = max(6, int(self.size * 0.85))
@@ -554,6 +577,22 @@ class LargeNeighbourhoodSearch:
         first = self.random.randrange(self.state.instance.horizon)
         first, last = self._clip(first, first + self.random.randint(3, 10))
         return Neighbourhood("", self._around(lines, first, last, set()), first, last)
+
+    def _late_lines(self) -> Neighbourhood | None:
+        """A late order's line and one to three lines sharing products with it, every run on
+        them in a window of days around the day the order should end by: work moves across
+        those lines, and the late order's line empties where it is needed."""
+        late = self.late_orders()
+        if not late:
+            return None
+        order_id = self.random.choices(list(late), weights=list(late.values()))[0]
+        run = self.state.runs[order_id]
+        others = sorted(self._sharing_lines[run.line_id] - {run.line_id})
+        lines = [run.line_id, *self.random.sample(others, min(len(others), self.random.randint(1, 3)))]
+        on_time = max(0, self.state.on_time_end_day(self.state.candidates[order_id]))
+        first, last = self._clip(on_time - self.random.randint(3, 10), run.end_day + self.random.randint(1, 5))
+        focus = (on_time - 2, on_time + 2)
+        return Neighbourhood("", self._around(lines, first, last, {order_id}, focus), first, last)
 
     def _one_line(self) -> Neighbourhood | None:
         """One line over a window of days."""

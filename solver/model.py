@@ -243,6 +243,8 @@ class NeighbourhoodModel(PlanModel):
         first, last = hood.first_day, hood.last_day
         if run is not None:
             first, last = min(first, run.start_day), max(last, run.end_day)
+        # an order may make room as late as it stays on time: chains of small moves need it
+        last = max(last, min(state.instance.horizon - 1, state.on_time_end_day(state.candidates[order_id])))
         return first, last
 
     def _add_objective(self) -> None:
