@@ -32,6 +32,9 @@ from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
 
+# a share of the rounds free three times the usual orders for four times the time: on L the
+# plateaus at 2,700-2,750 were left only by neighbourhoods of 100 orders and more
+BIG_SHARE, BIG_SIZE, BIG_TIME, BIG_MAX_SIZE = 0.15, 3, 4, 250
 SEQUENCE_SECONDS, SEQUENCE_EVALUATIONS, SEQUENCE_PATIENCE = 0.5, 5_000, 20  # one sequence-search round
 
 
@@ -177,6 +180,7 @@ class Neighbourhood:
     first_day: int
     last_day: int
     polish: bool = False  # re-solve for stability and holding, lateness kept
+    big: bool = False  # BIG_SIZE times the usual orders and BIG_TIME times the time
 
 
 @dataclass
@@ -351,11 +355,18 @@ class LargeNeighbourhoodSearch:
         """Pick a neighbourhood and build its sub-model; a sequence-search round runs at once."""
         self.stats.rounds += 1
         busy_lines = {line for job in busy for line in job.lines}
+        usual_size = self.size
+        big = not self.holding_phase and self.random.random() < BIG_SHARE
+        if big:
+            self.size = min(BIG_MAX_SIZE, self.size * BIG_SIZE)
         hood = self._pick()
         for _ in range(3):  # a neighbourhood apart from the one being solved is likelier to fit
             if hood is None or not busy_lines or not self._lines_of(hood) & busy_lines:
                 break
             hood = self._pick()
+        self.size = usual_size
+        if hood is not None:
+            hood.big = big and hood.kind != "sequence_search"
         if hood is None or (not hood.freed and hood.kind != "sequence_search"):
             return None
         if hood.kind == "sequence_search":
@@ -366,7 +377,7 @@ class LargeNeighbourhoodSearch:
         return self._start(hood, deadline)
 
     def _record(self, hood: Neighbourhood, before: Objective, began: float, kept: bool, status: str) -> None:
-        kind = f"{hood.kind}{' (polish)' if hood.polish else ''}"
+        kind = f"{hood.kind}{' (polish)' if hood.polish else ''}{' (big)' if hood.big else ''}"
         self.stats.record(kind, before, self.best, time.monotonic() - began, len(hood.freed), status)
         if kept and self.best < before:
             self.stats.improvements += 1
@@ -441,17 +452,19 @@ class LargeNeighbourhoodSearch:
         params.symmetry_level = 0
         params.max_presolve_iterations = 1
         if self.settings.deterministic_time is not None:
-            params.max_deterministic_time = self.settings.deterministic_time
+            params.max_deterministic_time = self.settings.deterministic_time * (BIG_TIME if hood.big else 1)
             params.max_time_in_seconds = 3600.0
         else:
-            params.max_time_in_seconds = max(0.01, min(self.settings.sub_time, deadline - time.monotonic() - 0.05))
+            seconds = self.settings.sub_time * (BIG_TIME if hood.big else 1)
+            params.max_time_in_seconds = max(0.01, min(seconds, deadline - time.monotonic() - 0.05))
         lines = {run.line_id for order in sub.orders.values() for run in order.options.values()}
         return _Round(hood, sub, solver, began, self.best, lines)
 
     def _finish(self, job: _Round, status: int) -> None:
         """Keep the sub-plan when the freed orders cost no more than before and it still fits
         the plan (another round may have changed it meanwhile)."""
-        self._adapt(status, job.solver)
+        if not job.hood.big:
+            self._adapt(status, job.solver)
         kept = False
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             kept = self._keep_if_no_worse(job.sub.solution(job.solver))
