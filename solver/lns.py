@@ -281,7 +281,12 @@ class LargeNeighbourhoodSearch:
 
     def __init__(self, state: PlanState, settings: LnsSettings, locked: set[str]):
         self.state, self.settings = state, settings
-        self.locked = locked  # in-production and frozen orders never move
+        self.locked = locked  # in-production and frozen orders: the sequence search and holding leave them
+        # sub-models may re-place them as their rules allow: an in-production order on its day
+        # (its options hold it), a frozen one on its line and start day; a frozen order the plan
+        # could not keep there stays where it is
+        self._frozen_in_place = {o for o in locked if state.baseline.frozen(o) and self._in_place(o)}
+        self._unfreeable = {o for o in locked if state.baseline.frozen(o)} - self._frozen_in_place
         self.random = random.Random(settings.seed)
         self.size = settings.initial_size
         self.stats = LnsStats()
@@ -392,10 +397,14 @@ class LargeNeighbourhoodSearch:
             return self.stats.rounds < self._round_limit
         return time.monotonic() < deadline - 0.05
 
+    def _in_place(self, order_id: str) -> bool:
+        run = self.state.runs.get(order_id)
+        return run is not None and self.state.baseline.frozen(order_id) == (run.line_id, run.start_day)
+
     def late_orders(self) -> dict[str, int]:
         """Movable late orders with their weighted days late."""
         if self._late is None:
-            costs = ((o, self.state.cost(o)[1]) for o in self.state.runs if o not in self.locked)
+            costs = ((o, self.state.cost(o)[1]) for o in self.state.runs if o not in self._unfreeable)
             self._late = {o: c for o, c in costs if c > 0}
         return self._late
 
@@ -407,7 +416,7 @@ class LargeNeighbourhoodSearch:
             return
         for order_id in order_ids:
             lateness = self.state.cost(order_id)[1] if order_id in self.state.runs else 0
-            if lateness > 0 and order_id not in self.locked:
+            if lateness > 0 and order_id not in self._unfreeable:
                 self._late[order_id] = lateness
             else:
                 self._late.pop(order_id, None)
@@ -432,7 +441,7 @@ class LargeNeighbourhoodSearch:
         hood = build()
         if hood is not None:
             hood.kind = kind
-            hood.freed -= self.locked
+            hood.freed -= self._unfreeable
             # levels 3-4 get a share of the rounds, all of them once nothing is late
             hood.polish = self.holding_phase or self.random.random() < (0.2 if late or unscheduled else 1.0)
         return hood
@@ -442,7 +451,7 @@ class LargeNeighbourhoodSearch:
     def _start(self, hood: Neighbourhood, deadline: float) -> _Round:
         """The sub-model of ``hood`` and a solver for it."""
         began = time.monotonic()
-        sub = NeighbourhoodModel(self.state, hood, polish=hood.polish)
+        sub = NeighbourhoodModel(self.state, hood, polish=hood.polish, frozen=hood.freed & self._frozen_in_place)
         sub.hint()
         solver = cp_model.CpSolver()
         params = solver.parameters
@@ -534,11 +543,26 @@ class LargeNeighbourhoodSearch:
             axis = self.state.instance.axes[line_id]
             low, high = int(axis.start[first_day]), int(axis.start[last_day + 1]) - 1
             found += self.state.runs_between(line_id, low, high)
-        found = [o for o in dict.fromkeys(found) if o not in must and o not in self.locked]
+        found = [o for o in dict.fromkeys(found) if o not in must and o not in self._unfreeable]
         self.random.shuffle(found)
         if focus is not None:
             found.sort(key=lambda o: self._distance(o, focus))
         return set(must) | set(found[: max(0, self.size - len(must))])
+
+    def _widened(self, line_ids: list[str], first: int, last: int) -> tuple[int, int]:
+        """The day window, widened a week at a time (up to four) while the runs on ``line_ids``
+        in it are fewer than the neighbourhood's size: on a lightly loaded plant a window of a
+        few days frees a handful of orders that CP-SAT re-places at once, and nothing moves."""
+        for _ in range(4):
+            runs = sum(
+                len(self.state.runs_between(line_id, int(axis.start[first]), int(axis.start[last + 1]) - 1))
+                for line_id in line_ids
+                if (axis := self.state.instance.axes[line_id]) is not None
+            )
+            if runs >= self.size or (first, last) == (0, self.state.instance.horizon - 1):
+                break
+            first, last = self._clip(first - 7, last + 7)
+        return first, last
 
     def _distance(self, order_id: str, focus: tuple[int, int]) -> int:
         run = self.state.runs[order_id]
@@ -562,6 +586,7 @@ class LargeNeighbourhoodSearch:
             min(on_time, run.start_day) - span - self.random.randint(0, 15), run.end_day + self.random.randint(1, 10)
         )
         own_lines = [o.line_id for o in candidate.options]
+        first, last = self._widened(own_lines, first, last)
         focus = (min(on_time, run.start_day) - span, run.end_day)
         nearby = self._around(own_lines, first, last, {order_id}, focus)
         other_lines = {o.line_id for n in nearby for o in self.state.candidates[n].options} - set(own_lines)
@@ -571,7 +596,7 @@ class LargeNeighbourhoodSearch:
 
     def _insert_unscheduled(self) -> Neighbourhood | None:
         """An unscheduled order, with what runs on its lines around where it would be due."""
-        left = [o for o in self.state.candidates if o not in self.state.runs and o not in self.locked]
+        left = [o for o in self.state.candidates if o not in self.state.runs and o not in self._unfreeable]
         if not left:
             return None
         order_id = self.random.choices(left, weights=[self.state.candidates[o].priority for o in left])[0]
@@ -588,7 +613,7 @@ class LargeNeighbourhoodSearch:
         line_id = self.random.choice(list(self.state.instance.axes))
         lines = sorted(self._sharing_lines[line_id])
         first = self.random.randrange(self.state.instance.horizon)
-        first, last = self._clip(first, first + self.random.randint(3, 10))
+        first, last = self._widened(lines, *self._clip(first, first + self.random.randint(3, 10)))
         return Neighbourhood("", self._around(lines, first, last, set()), first, last)
 
     def _late_lines(self) -> Neighbourhood | None:
@@ -604,6 +629,7 @@ class LargeNeighbourhoodSearch:
         lines = [run.line_id, *self.random.sample(others, min(len(others), self.random.randint(1, 3)))]
         on_time = max(0, self.state.on_time_end_day(self.state.candidates[order_id]))
         first, last = self._clip(on_time - self.random.randint(3, 10), run.end_day + self.random.randint(1, 5))
+        first, last = self._widened(lines, first, last)
         focus = (on_time - 2, on_time + 2)
         return Neighbourhood("", self._around(lines, first, last, {order_id}, focus), first, last)
 
@@ -611,7 +637,7 @@ class LargeNeighbourhoodSearch:
         """One line over a window of days."""
         line_id = self.random.choice(list(self.state.instance.axes))
         first = self.random.randrange(self.state.instance.horizon)
-        first, last = self._clip(first, first + self.random.randint(5, 20))
+        first, last = self._widened([line_id], *self._clip(first, first + self.random.randint(5, 20)))
         return Neighbourhood("", self._around([line_id], first, last, set()), first, last)
 
     def _shared_material(self) -> Neighbourhood | None:
@@ -628,7 +654,7 @@ class LargeNeighbourhoodSearch:
             for o, r in self.state.runs.items()
             if first <= r.start_day <= last and materials & set(self.state.candidates[o].material_need)
         ]
-        sharing = [o for o in sharing if o != order_id and o not in self.locked]
+        sharing = [o for o in sharing if o != order_id and o not in self._unfreeable]
         self.random.shuffle(sharing)
         return Neighbourhood("", {order_id, *sharing[: self.size - 1]}, first, last)
 

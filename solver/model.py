@@ -223,7 +223,7 @@ class NeighbourhoodModel(PlanModel):
     ``polish``, levels 1-2 kept no worse and fewest changed orders, then least holding.
     """
 
-    def __init__(self, state: PlanState, hood: Neighbourhood, polish: bool = False):
+    def __init__(self, state: PlanState, hood: Neighbourhood, polish: bool = False, frozen: Collection[str] = ()):
         self.state, self.hood, self.polish = state, hood, polish
         windows = {o: self._window(state, hood, o) for o in hood.freed}
         lines = {o.line_id for order_id in hood.freed for o in state.candidates[order_id].options}
@@ -234,6 +234,7 @@ class NeighbourhoodModel(PlanModel):
             fixed={line_id: state.fixed_runs(line_id, hood.freed) for line_id in sorted(lines)},
             left={m: state.material_left(m, hood.freed) for m in sorted(materials)},
             previous={o: p for o in hood.freed if (p := state.baseline.line_and_start.get(o)) is not None},
+            frozen=frozen,
         )
         self._add_objective()
 

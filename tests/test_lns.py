@@ -147,3 +147,23 @@ def test_plan_tells_overlapping_runs_and_overdrawn_material(plant):
     material = next(iter(state.candidates[user].material_need))
     state.issued[material][0] += int(instance.material_available[material][-1]) + 1  # more than ever arrives
     assert not state.fits([user])
+
+
+# Regression (found on M-s7, 134 against the peer's 125): in-production orders were locked at
+# the minute the list schedule gave them, so nothing could run before them on their day.
+# One line of 480 minutes. Z is in production (400 min, due far away) and must start on Mon
+# 11-30; X (200 min) is due Wed 12-02, on time only if it ends on 11-30 (inspection Tue,
+# dispatch Wed). The list schedule runs Z first (0-400) and X after it, ending Tue: one day
+# late. Running X first (0-200) and Z from minute 200 (still starting on 11-30) is on time.
+def test_an_order_may_run_before_an_in_production_order_on_its_first_day():
+    orders = [
+        order("Z", 400, "2026-12-31", status="in_production", pinned_line="L1"),
+        order("X", 200, "2026-12-02"),
+    ]
+    dataset = tiny_dataset(orders, horizon_days=21)
+    result = solve(dataset, SolveParams(time_limit=10, method="lns", lns_rounds=12, workers=1))
+    assert validate_schedule(dataset, result.schedule) == []
+    assert result.baseline_objective["weighted_days_late"] == 1
+    assert result.objective["weighted_days_late"] == 0
+    z = next(o for o in result.schedule["orders"] if o["order_id"] == "Z")
+    assert z["production_start"] == "2026-11-30"
