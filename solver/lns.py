@@ -641,21 +641,24 @@ class LargeNeighbourhoodSearch:
         return Neighbourhood("", self._around([line_id], first, last, set()), first, last)
 
     def _shared_material(self) -> Neighbourhood | None:
-        """A late order and the orders whose kits take the same material around it."""
+        """A late order and the orders whose kits took the same material before it, from the
+        plan start on (an issue weeks earlier leaves the material short just the same),
+        the least important first: the material may change hands."""
         late = [o for o in self.late_orders() if self.state.candidates[o].material_need]
         if not late:
             return None
         order_id = self.random.choice(late)
         run = self.state.runs[order_id]
         materials = set(self.state.candidates[order_id].material_need)
-        first, last = self._clip(run.start_day - 15, run.end_day + 5)
+        first, last = self._clip(0, run.end_day + 5)
         sharing = [
             o
             for o, r in self.state.runs.items()
-            if first <= r.start_day <= last and materials & set(self.state.candidates[o].material_need)
+            if r.start_day <= last and materials & set(self.state.candidates[o].material_need)
         ]
         sharing = [o for o in sharing if o != order_id and o not in self._unfreeable]
         self.random.shuffle(sharing)
+        sharing.sort(key=lambda o: self.state.candidates[o].priority)
         return Neighbourhood("", {order_id, *sharing[: self.size - 1]}, first, last)
 
     def _sequence_search(self) -> Neighbourhood:
