@@ -21,7 +21,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from solver.bound import lateness_lower_bound
+from solver.bound import BoundSearch
 from solver.domain import Dataset
 from solver.heuristic import best_list_schedule, primary_objective, stable_schedule
 from solver.holding import shift_later
@@ -34,7 +34,10 @@ from solver.solution import Assignment, build_schedule, schedule_objective
 
 log = logging.getLogger(__name__)
 
-BOUND_SHARE, BOUND_MAX_SECONDS = 0.1, 10.0  # of the time limit, for the LP lower bound
+# of the time limit: the lateness bound is searched in a thread for the first half of the
+# solve (sharing the search's cores), waited for at most BOUND_WAIT of it at the start and
+# when asked after that
+BOUND_SHARE, BOUND_WAIT = 0.5, 0.02
 REPRODUCIBLE_SUBSOLVE_WORK = 0.2  # CP-SAT deterministic seconds per sub-solve when rounds are fixed
 # beyond this many orders to place, neighbourhoods beat one model: at 300 orders (S) the
 # model then the sequence search reach 307-308 where the LNS stops at 315-338; at 500 (M)
@@ -175,7 +178,7 @@ class _Solve:
         self.params, self.previous, self.report, self.stop = params, previous, report, stop
         self.timings: dict[str, float] = {}
         self.stages: dict[str, str] = {}  # CP-SAT status per lexicographic stage
-        self._lateness_floor: int | None = None
+        self._bound_search: BoundSearch | None = None
         self.instance = build_instance(dataset)
         orders = dataset.order_by_id
         self.unplaceable_priority = sum(orders[o].priority for o in self.instance.unplaceable)
@@ -218,7 +221,7 @@ class _Solve:
     def run(self) -> SolveResult:
         if not self.instance.candidates:
             return self._result(_Plan({}, {}, "OPTIMAL", self._placed_bound()))
-        self._placed_bound()  # first, so its seconds come out of the search's time
+        self._placed_bound()  # first, so that the bound is searched beside the plan
         return self._result(self._run_lns() if self._use_lns() else self._run_exact())
 
     def _use_lns(self) -> bool:
@@ -399,14 +402,20 @@ class _Solve:
 
     def _placed_bound(self) -> Objective:
         """Bounds for plans that place every placeable order: the unplaceable orders' priority,
-        and the lateness of the LP relaxation (or of each order alone on an empty plant)."""
-        if self._lateness_floor is None:
-            seconds = min(BOUND_MAX_SECONDS, BOUND_SHARE * self.params.time_limit)
-            found = lateness_lower_bound(self.instance, time_limit=seconds)
-            self._lateness_floor = found.weighted_days_late
-            self.stages["bound"] = found.method
-            self.timings["bound"] = self._lap()
-        return Objective(self.unplaceable_priority, self._lateness_floor)
+        and the best lateness bound of :mod:`solver.bound` so far (its relaxations run in a
+        thread beside the search, for BOUND_SHARE of the time limit; a call after that waits
+        for them a moment; the list schedule is HiGHS's first solution)."""
+        first = self._bound_search is None
+        if first:
+            seconds = BOUND_SHARE * self.params.time_limit
+            self._bound_search = BoundSearch(self.instance, seconds, plan=self.list_plan.assignments).start()
+        search = self._bound_search
+        # a moment at the start (small plants are bounded by then) and once its time is up
+        waits = first or time.monotonic() >= search.deadline
+        found = search.result(BOUND_WAIT * self.params.time_limit if waits else 0.0)
+        self.stages["bound"] = found.method
+        self.timings["bound"] = found.seconds  # when the thread found it, not time taken from the search
+        return Objective(self.unplaceable_priority, found.weighted_days_late)
 
     def _report_bound(self, bound: Objective, solutions: int) -> None:
         if self.report:
