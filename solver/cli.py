@@ -216,6 +216,27 @@ def validate(
 
 
 @app.command()
+def bound(
+    dataset: Annotated[Path, typer.Argument(help="CSV folder, .json document or .xlsx workbook.")],
+    time_limit: Annotated[float, typer.Option(help="Seconds for the relaxations.", min=0.1)] = 300.0,
+) -> None:
+    """A lower bound on weighted days late, kept for later solves of the same data (e.g. nightly, before replan)."""
+    from solver.bound import cache_dir, lateness_lower_bound
+    from solver.instance import build_instance
+
+    try:
+        data = io.load_dataset(dataset)
+    except DatasetError as error:
+        raise _bad_input(error) from None
+    found = lateness_lower_bound(build_instance(data), time_limit=time_limit)
+    kept = f", kept in {cache_dir()}" if cache_dir() else ""
+    console.print(
+        f"weighted days late >= {found.weighted_days_late} ({found.method}, {found.seconds:.1f} s{kept})",
+        highlight=False,
+    )
+
+
+@app.command()
 def promise(
     dataset: Annotated[Path, typer.Argument(help="CSV folder, .json document or .xlsx workbook.")],
     product: Annotated[str, typer.Option(help="Product id of the prospective order.")],

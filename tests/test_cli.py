@@ -71,3 +71,25 @@ def test_generate_writes_a_loadable_dataset(tmp_path):
     dataset = io.load_dataset(tmp_path / "gen")
     assert len(dataset.orders) == 40
     assert len(dataset.lines) == 3
+
+
+# The bound computed once (say nightly, with minutes to spare) is what a later solve of the
+# same data reports, named as kept; it never exceeds the plan's weighted days late.
+def test_bound_is_kept_for_later_solves_of_the_same_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAICHAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("solver.bound.CACHE_MIN_SECONDS", 0.0)
+    folder = write_folder(tmp_path / "plant", VALID)
+    result = runner.invoke(app, ["bound", str(folder), "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    assert "weighted days late >=" in result.output and "kept in" in result.output
+    assert any((tmp_path / "cache").iterdir())
+    out = tmp_path / "schedule.json"
+    assert runner.invoke(app, ["solve", str(folder), "--out", str(out), "--time-limit", "5"]).exit_code == 0
+    schedule = json.loads(out.read_text(encoding="utf-8"))
+    assert schedule["bound"]["weighted_days_late"] <= schedule["objective"]["weighted_days_late"]
+    assert schedule["solver"]["stages"]["bound"].endswith("(cached)")
+
+
+def test_bound_of_bad_data_exits_2(tmp_path):
+    folder = write_folder(tmp_path / "plant", {**VALID, "orders.csv": "order_id,product_id\nSO-1,P1\n"})
+    assert runner.invoke(app, ["bound", str(folder)]).exit_code == 2
