@@ -4,7 +4,9 @@ One server for the module: a SQLite file in a temporary folder, three keys, the
 sample dataset PUT through the API, planned (5 s) and published. Each test opens
 a fresh browser context (so a fresh sessionStorage), signs in through the form,
 drives the page like a planner or a sales clerk would, and ends with no console
-error. A screenshot of each view is written to ``docs/screenshots``.
+error. A screenshot of each view is written to ``$PAICHAN_SCREENSHOTS_DIR`` (default: a
+folder in the system's temporary directory, so a test run leaves the checkout as it was;
+``PAICHAN_SCREENSHOTS_DIR=docs/screenshots`` refreshes the README's pictures).
 
 Skipped, with the reason, only when ``/usr/bin/chromium`` or the ``playwright``
 package is missing. The browser is the Debian chromium: Playwright's own browser
@@ -20,6 +22,7 @@ import io as stdio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +42,7 @@ sync_api = pytest.importorskip(
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("PAICHAN_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "paichan-screenshots")
 SAMPLE = ROOT / "data" / "sample"
 PLANNER_KEY, SALES_KEY, BATCH_KEY = "ui-planner-key", "ui-sales-key", "ui-batch-key"
 PLANNER = {"X-API-Key": PLANNER_KEY}
