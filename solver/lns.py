@@ -3,11 +3,16 @@
 Start from the list schedule; then, again and again, free a few orders (a
 *neighbourhood* chosen from the plan's structure), confine them to a window
 of days around where they are and where they should be, and let CP-SAT
-re-place them in the capacity and material the rest of the plan leaves. A
-sub-plan is kept only when it improves the lexicographic objective
-(unscheduled priority, weighted days late, changed orders, holding). The
-neighbourhood size adapts: larger after quick proofs, smaller after timeouts.
-Some rounds run the sequence search (``solver.sequence``) instead.
+re-place them (:class:`solver.model.NeighbourhoodModel`) in the gaps and the
+material the rest of the plan leaves; on the wall clock two sub-models are
+solved at once. A sub-plan is kept when it is no worse: on unscheduled
+priority, weighted days late and changed orders while lateness is being
+worked on (so the plan drifts along plateaus), on all four levels in the
+holding phase at the end, which starts by moving on-time runs later
+(:mod:`solver.holding`). The neighbourhood size adapts: larger after quick
+proofs, smaller after timeouts. Some rounds run the sequence search
+(``solver.sequence``) instead. :class:`LnsStats` records what every kind of
+round did.
 """
 
 from __future__ import annotations
