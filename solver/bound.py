@@ -207,6 +207,7 @@ STRONG_TIME_FACTOR = 12.0  # the strong MIP is tried with this many times the qu
 EVALUATION_RESERVE = 0.2  # seconds kept for checking the duals
 TOLERANCE = 1e-6  # relative slack taken off the LP value before rounding up
 CACHE_MIN_SECONDS = 1.0  # results that took less than this are not worth a file
+CACHE_MORE_TIME = 1.25  # a kept bound is searched again only with more than this times its seconds
 FORMULATION = "lp-1+mip-2"  # part of the cache key: change it when a relaxation changes
 MIP_METHOD = "mip-time-indexed (HiGHS)"
 # one thread (the plan search has the others), no primal heuristics (a bound is wanted,
@@ -311,7 +312,7 @@ class BoundSearch:
         cached = _read_cache(key) if key else None
         if cached is not None:
             self._offer(replace(cached.bound, method=f"{cached.bound.method} (cached)"))
-            if cached.proven or cached.budget >= self._time_limit:
+            if cached.proven or cached.budget * CACHE_MORE_TIME >= self._time_limit:
                 return self.result()
         relaxation = _time_indexed_relaxation(self._instance, self._late)
         # a small LP first, a quick bound to show; a large one (seconds of GLOP) only
@@ -859,6 +860,9 @@ def _highs_model(relaxation: _IntegerRelaxation, seconds: float) -> highspy._Hig
 def _integer_relaxation(instance: Instance, late: np.ndarray, strong: bool = True) -> _IntegerRelaxation | None:
     """The integer relaxation's columns and rows, or ``None`` beyond :data:`MIP_MAX_COLUMNS`;
     ``strong``: with the kitting windows and the level splits they need."""
+    if _level_estimate(instance, late) > MIP_MAX_COLUMNS:
+        log.warning("lateness bound: more than %d MIP columns; no integer relaxation", MIP_MAX_COLUMNS)
+        return None
     materials = _kitting_rows(instance)
     kitting_days: dict[int, set[int]] = {}
     for users, days, _ in materials:
@@ -883,6 +887,21 @@ def _integer_relaxation(instance: Instance, late: np.ndarray, strong: bool = Tru
     if strong:
         _add_kitting_windows(builder, instance, options)
     return builder.build(options)
+
+
+def _level_estimate(instance: Instance, late: np.ndarray) -> int:
+    """The quick model's level columns, counted without building them."""
+    count = 0
+    for index, candidate in enumerate(instance.candidates):
+        for option in candidate.options:
+            axis = instance.axes[option.line_id]
+            days = np.arange(
+                axis.day_of(option.earliest_position + option.minutes - 1),
+                axis.day_of(option.latest_position + option.minutes - 1) + 1,
+            )
+            lateness = late[index, days[axis.capacity[days] > 0]]
+            count += int(np.count_nonzero(lateness[1:] > lateness[:-1])) + 1
+    return count
 
 
 def _option_columns(
