@@ -13,8 +13,12 @@ below the trivial one):
   be late by a fraction of itself;
 * an **integer** relaxation (HiGHS branch and cut): each order ends in one
   lateness level of one line and starts before or after each material
-  arrival. Its dual bound, valid whenever HiGHS stops, is 4-5 % below the
-  best plans known on the benchmark plants, where the LP is 24-34 % below.
+  arrival. Its dual bound is valid whenever HiGHS stops; below the best plans
+  known on the benchmark plants it is 0-1 % on S (LP: 26 %), 4 % on M (28 %)
+  and 4-7 % on L after 30 s (13 %); see benchmarks/README.md.
+  It is solved in two steps: a quick model (seconds on M), then, when that
+  one is solved and time is left, a strong one with window rows (tens of
+  seconds on S and M; it proves S's best known plan optimal).
 
 :class:`BoundSearch` runs both in a thread (GLOP and HiGHS release the GIL, so
 the plan search goes on beside it) and can be read at any time;
@@ -102,7 +106,19 @@ is 0)::
                 S[j,t] <= S[j,t']                                            kitting days t < t'
                 sum_o need[o,k] * sum_{j of o} S[j,t] <= available[k](t)      for each material, kitting day
 
-where ``pmax[j,k] = min(P, start[K[j,k] + 1] - m)`` is the last start position of
+and, in the strong model only, for each line and each window start ``a`` (the
+day after a kitting day, or the first start day of an option on the line)::
+
+                sum_{j on l} sum_{k: K[j,k] <= b} in[j](a) * y[j,k]
+                    - sum_{j with S[j,a-1]} (m - c[j](a)) * S[j,a-1] <= start[b + 1] - start[a]
+
+with ``c[j](a) = max(0, min(m, E + m - start[a]))``, ``in[j](a) = m`` for options
+with ``S[j,a-1]`` and ``c[j](a)`` for the others; its levels also end at the
+last end day that forces a start by each kitting day and at the last end day
+of a start by each (same lateness on both sides), so that the ``S`` rows hold
+day by day.
+
+Here ``pmax[j,k] = min(P, start[K[j,k] + 1] - m)`` is the last start position of
 a run that ends by day ``K[j,k]``; ``w[j,k](b)``, the minutes such a run must
 spend before ``start[b + 1]``, is ``m`` when ``K[j,k] <= b`` and ``min(m,
 max(0, start[b + 1] - pmax[j,k]))`` after (long runs ending just after ``b``,
@@ -134,6 +150,14 @@ e``), every other ``y`` of the order to 0, and ``S[j,t] = [s <= t]``.
 * Materials: the kitting rule itself: orders starting on or before ``t``
   have been issued their whole bill of materials (checker's tolerance
   included; in-production orders issue none).
+* Windows (strong model): a run that ends by ``b`` and has not started by
+  ``a - 1`` lies whole in ``[start[a], start[b + 1])``: ``m`` minutes; one that
+  ends by ``b`` after starting earlier, at ``p >= E``, has at least ``min(m, p +
+  m - start[a]) >= c(a)`` there. So each run's term, ``m * ended_by(b) - (m -
+  c) * [s <= a - 1]`` (or ``c * ended_by(b)`` without ``S``; negative only
+  when it ends after ``b``), is at most its minutes in the window, and those
+  add up to at most the window's ``start[b + 1] - start[a]``. Splitting a
+  level into two of the same lateness changes neither the proof nor the cost.
 * Cost: ``e`` and ``K[j,k*]`` are in the same level, so ``days_late(e) >=
   late[o](e) = late[o](K[j,k*])``.
 
@@ -141,10 +165,13 @@ So the plan's weighted days late is at least the objective at this point,
 hence at least the integer optimum, and HiGHS's dual bound is at most that
 optimum whenever it stops (time limit included). The rules left out (one run
 at a time inside a day, whole runs, the frozen window) only enlarge the
-feasible set. The dual bound is HiGHS's arithmetic (tolerances of 1e-6 on
-integer costs and minutes); it is rounded up after taking off a small relative
-tolerance, like the LP's. Before the solve, HiGHS is given the image of a list
-schedule as a first solution: it only prunes, the bound is unchanged.
+feasible set; so do the rows the strong model drops. The dual bound is
+HiGHS's arithmetic, not re-checked here: floating point with tolerances of
+1e-6, and HiGHS rounds it up to the next integer on integral objectives like
+this one; it is rounded up again after taking off a small relative tolerance,
+like the LP's. Before the solve, HiGHS is given the image of a list schedule
+as a first solution: it only prunes, the bound is unchanged. The tests check
+the proof itself: every valid plan they meet maps to a point meeting every row.
 """
 
 from __future__ import annotations
@@ -173,13 +200,16 @@ log = logging.getLogger(__name__)
 
 GLOP_MAX_VARIABLES = 300_000  # exact simplex up to here (about 5 s at 250k), first-order PDLP beyond
 MAX_VARIABLES = 2_000_000  # beyond this the LP is not built: trivial bound
+LP_FIRST_MAX_VARIABLES = 100_000  # an LP up to this size is solved before the MIP (M: 39k, L: 254k)
 MIP_MAX_COLUMNS = 600_000  # beyond this the integer relaxation is not built (L: 136k)
 MIN_SOLVE_SECONDS = 0.2  # no LP solve is started with less time than this
 MIP_MIN_SECONDS = 0.5  # nor a MIP solve
+STRONG_TIME_FACTOR = 12.0  # the strong MIP is tried with this many times the quick one's seconds left (it took 7-15)
 EVALUATION_RESERVE = 0.2  # seconds kept for checking the duals
 TOLERANCE = 1e-6  # relative slack taken off the LP value before rounding up
 CACHE_MIN_SECONDS = 1.0  # results that took less than this are not worth a file
-FORMULATION = "lp-1+mip-1"  # part of the cache key: change it when a relaxation changes
+CACHE_MORE_TIME = 1.25  # a kept bound is searched again only with more than this times its seconds
+FORMULATION = "lp-1+mip-2"  # part of the cache key: change it when a relaxation changes
 MIP_METHOD = "mip-time-indexed (HiGHS)"
 # one thread (the plan search has the others), no primal heuristics (a bound is wanted,
 # and the list schedule is given as a first solution), a gap of zero (the objective is integral)
@@ -256,7 +286,7 @@ class BoundSearch:
 
     def start(self) -> BoundSearch:
         """Run :meth:`run` in a daemon thread; returns ``self``."""
-        self._thread = threading.Thread(target=self.run, name="paichan-lateness-bound", daemon=True)
+        self._thread = threading.Thread(target=self._run_logged, name="paichan-lateness-bound", daemon=True)
         self._thread.start()
         return self
 
@@ -271,22 +301,29 @@ class BoundSearch:
     def done(self) -> bool:
         return self._thread is not None and not self._thread.is_alive()
 
+    def _run_logged(self) -> None:
+        try:
+            self.run()
+        except Exception:  # a failed bound must not fail the solve: the best so far stands
+            log.exception("lateness bound: the search failed; keeping %s", self.result())
+
     def run(self) -> LowerBound:
-        """The cache, then the LP, then the integer relaxation, each kept when better; the best found."""
+        """The cache, then the LP and the integer relaxation, each kept when better; the best found."""
         key = _instance_key(self._instance, self._late) if cache_dir() else None
         cached = _read_cache(key) if key else None
         if cached is not None:
             self._offer(replace(cached.bound, method=f"{cached.bound.method} (cached)"))
-            if cached.proven or cached.budget >= self._time_limit:
+            if cached.proven or cached.budget * CACHE_MORE_TIME >= self._time_limit:
                 return self.result()
-        found = _lp_bound(self._instance, self._late, self.deadline)
-        if found is not None:
-            self._offer(found)
-        proven = False
-        if self.deadline - time.monotonic() >= MIP_MIN_SECONDS:
-            value, proven = _mip_bound(self._instance, self._late, self.deadline, self._plan)
-            if value is not None:
-                self._offer(LowerBound(value, MIP_METHOD, 0.0))
+        relaxation = _time_indexed_relaxation(self._instance, self._late)
+        # a small LP first, a quick bound to show; a large one (seconds of GLOP) only
+        # when the integer relaxation, which bounds more, gave nothing
+        small = relaxation is not None and relaxation.variables <= LP_FIRST_MAX_VARIABLES
+        if small:
+            self._offer(_lp_bound(relaxation, self.deadline))
+        value, proven = self._integer_bounds()
+        if value is None and not small:
+            self._offer(_lp_bound(relaxation, self.deadline))
         best = self.result()
         if key and time.monotonic() - self.started >= CACHE_MIN_SECONDS:
             budget = max(self._time_limit, cached.budget if cached else 0.0)
@@ -295,11 +332,27 @@ class BoundSearch:
         log.info("lateness bound: %d by %s after %.2f s", best.weighted_days_late, best.method, best.seconds)
         return best
 
-    def _offer(self, found: LowerBound) -> None:
+    def _integer_bounds(self) -> tuple[int | None, bool]:
+        """The quick integer relaxation, then, once that is solved, the strong one with the time
+        left (seconds to minutes on M and S); the best bound and whether it is the strong optimum."""
+        if self.deadline - time.monotonic() < MIP_MIN_SECONDS:
+            return None, False
+        plan = self._plan if self._plan is not None else _list_schedule(self._instance)
+        started = time.monotonic()
+        best, proven = _mip_bound(self._instance, self._late, self.deadline, plan, strong=False)
+        self._offer(None if best is None else LowerBound(best, MIP_METHOD, 0.0))
+        # the strong one takes 7-15 times as long (S, M): not started without the time to finish
+        if not proven or self.deadline - time.monotonic() < STRONG_TIME_FACTOR * (time.monotonic() - started):
+            return best, False
+        value, proven = _mip_bound(self._instance, self._late, self.deadline, plan, strong=True)
+        self._offer(None if value is None else LowerBound(value, MIP_METHOD, 0.0))
+        return max(best, value or 0), proven
+
+    def _offer(self, found: LowerBound | None) -> None:
         """Keep ``found`` when it is at least the best so far (on a tie the later, stronger
         relaxation names the method); stamp the seconds since the start."""
         with self._lock:
-            if found.weighted_days_late >= self._best.weighted_days_late:
+            if found is not None and found.weighted_days_late >= self._best.weighted_days_late:
                 self._best = replace(found, seconds=round(time.monotonic() - self.started, 3))
 
 
@@ -327,19 +380,17 @@ class _Relaxation:
         return len(self.order)
 
 
-def _lp_bound(instance: Instance, late: np.ndarray, deadline: float) -> LowerBound | None:
+def _lp_bound(relaxation: _Relaxation | None, deadline: float) -> LowerBound | None:
     """The LP relaxation's bound, or ``None`` without the time, the size or usable duals to get one."""
     started = time.monotonic()
-    relaxation = _time_indexed_relaxation(instance, late)
     if relaxation is None:
         return None
     log.info(
-        "lateness bound: LP of %d variables, %d orders, %d line-days, %d material rows, built in %.2f s",
+        "lateness bound: LP of %d variables, %d orders, %d line-days, %d material rows",
         relaxation.variables,
         relaxation.orders,
         len(np.unique(relaxation.line_day)),
         len(relaxation.material_limit),
-        time.monotonic() - started,
     )
     if deadline - time.monotonic() < MIN_SOLVE_SECONDS + EVALUATION_RESERVE:
         log.info("lateness bound: no time left for the LP")
@@ -639,6 +690,7 @@ class _OptionColumns:
     minutes: int
     first_level: int  # column of y[j,0]; the other levels' columns follow it
     level_day: np.ndarray  # K[j,k]: the last end day of each lateness level, ascending
+    earliest_position: int  # E: the first position the run may start at
     latest_position: int  # P: the last position the run may start at
     first_start_day: int  # day_of(earliest_position)
     last_start_day: int  # day_of(latest_position)
@@ -653,7 +705,8 @@ class _IntegerRelaxation:
     """The integer relaxation as arrays for HiGHS (rows in CSR form) and where the columns are."""
 
     cost: np.ndarray
-    upper: np.ndarray  # column upper bounds; every lower bound is 0
+    lower: np.ndarray  # column bounds
+    upper: np.ndarray
     integer: np.ndarray  # whether each column is binary (or a continuous running total)
     row_lower: np.ndarray
     row_upper: np.ndarray
@@ -661,7 +714,7 @@ class _IntegerRelaxation:
     row_column: np.ndarray
     row_value: np.ndarray
     options: tuple[_OptionColumns, ...]
-    load: dict[str, tuple[np.ndarray, int]]  # line -> (level days of its running totals, column of the first)
+    totals: np.ndarray  # (row, column) of each running total, in the order they build on each other
 
     @property
     def columns(self) -> int:
@@ -672,23 +725,33 @@ class _IntegerRelaxation:
         rows = np.repeat(np.arange(len(self.row_lower)), np.diff(self.row_start))
         return np.bincount(rows, weights=self.row_value * point[self.row_column], minlength=len(self.row_lower))
 
+    def fill_totals(self, point: np.ndarray) -> None:
+        """Set each running total of ``point`` to what its row adds up (the least it may be)."""
+        for row, column in self.totals.tolist():
+            terms = slice(self.row_start[row], self.row_start[row + 1])
+            others = self.row_column[terms] != column
+            point[column] = float(self.row_value[terms][others] @ point[self.row_column[terms][others]])
+
 
 class _ModelBuilder:
     """Columns and rows added one family at a time, turned into CSR arrays at the end."""
 
     def __init__(self) -> None:
         self._cost: list[np.ndarray] = []
+        self._lower: list[np.ndarray] = []
         self._upper: list[np.ndarray] = []
         self._integer: list[np.ndarray] = []
         self.columns = 0
         self._rows: list[tuple[np.ndarray, np.ndarray]] = []
-        self._lower: list[float] = []
-        self._upper_row: list[float] = []
+        self._row_lower: list[float] = []
+        self._row_upper: list[float] = []
+        self._totals: list[tuple[int, int]] = []
 
-    def add_columns(self, cost: np.ndarray, upper: np.ndarray, integer: bool) -> np.ndarray:
-        """New columns with these costs and upper bounds; their indices."""
+    def add_columns(self, cost: np.ndarray, upper: np.ndarray, integer: bool, lower: float = 0.0) -> np.ndarray:
+        """New columns with these costs and bounds; their indices."""
         first = self.columns
         self._cost.append(np.asarray(cost, dtype=np.float64))
+        self._lower.append(np.full(len(cost), lower))
         self._upper.append(np.asarray(upper, dtype=np.float64))
         self._integer.append(np.full(len(cost), integer))
         self.columns += len(cost)
@@ -696,41 +759,56 @@ class _ModelBuilder:
 
     def add_row(self, columns: np.ndarray, values: np.ndarray, lower: float, upper: float) -> None:
         self._rows.append((np.asarray(columns, dtype=np.int32), np.asarray(values, dtype=np.float64)))
-        self._lower.append(lower)
-        self._upper_row.append(upper)
+        self._row_lower.append(lower)
+        self._row_upper.append(upper)
 
-    def build(self, options: list[_OptionColumns], load: dict[str, tuple[np.ndarray, int]]) -> _IntegerRelaxation:
+    def add_running_totals(
+        self, terms: list[tuple[np.ndarray, np.ndarray]], limits: np.ndarray, lower: float = 0.0
+    ) -> np.ndarray:
+        """Columns ``total[i] >= total[i - 1] + terms[i]`` capped by ``limits[i]``: the rows
+        ``sum_{i' <= i} terms[i'] <= limits[i]`` with one term per column; their columns."""
+        totals = self.add_columns(np.zeros(len(limits)), limits, integer=False, lower=lower)
+        for index, (columns, values) in enumerate(terms):
+            carried = ([totals[index - 1]], [1.0]) if index else ([], [])
+            self._totals.append((len(self._rows), int(totals[index])))
+            self.add_row(np.r_[columns, carried[0], totals[index]], np.r_[values, carried[1], -1.0], -math.inf, 0.0)
+        return totals
+
+    def build(self, options: list[_OptionColumns]) -> _IntegerRelaxation:
         lengths = np.array([len(columns) for columns, _ in self._rows], dtype=np.int64)
         return _IntegerRelaxation(
             cost=np.concatenate(self._cost),
+            lower=np.concatenate(self._lower),
             upper=np.concatenate(self._upper),
             integer=np.concatenate(self._integer),
-            row_lower=np.array(self._lower, dtype=np.float64),
-            row_upper=np.array(self._upper_row, dtype=np.float64),
+            row_lower=np.array(self._row_lower, dtype=np.float64),
+            row_upper=np.array(self._row_upper, dtype=np.float64),
             row_start=np.r_[0, np.cumsum(lengths)].astype(np.int32),
             row_column=np.concatenate([columns for columns, _ in self._rows]),
             row_value=np.concatenate([values for _, values in self._rows]),
             options=tuple(options),
-            load=load,
+            totals=np.array(self._totals, dtype=np.int64).reshape(-1, 2),
         )
 
 
 def _mip_bound(
-    instance: Instance, late: np.ndarray, deadline: float, plan: dict[str, Assignment] | None
+    instance: Instance, late: np.ndarray, deadline: float, plan: dict[str, Assignment] | None, strong: bool
 ) -> tuple[int | None, bool]:
     """HiGHS's dual bound on the integer relaxation by ``deadline``, and whether it is its optimum.
 
+    ``strong`` adds the kitting windows (and the level splits they need).
     ``None`` when the relaxation is too big, there is no time, HiGHS has no
     bound yet, or no plan can place every candidate (the relaxation is infeasible).
     """
     started = time.monotonic()
-    relaxation = _integer_relaxation(instance, late)
+    relaxation = _integer_relaxation(instance, late, strong)
     if relaxation is None:
         return None, False
-    first = _image(relaxation, instance, plan if plan is not None else _list_schedule(instance))
+    first = _image(relaxation, instance, plan)
     seconds = deadline - time.monotonic()
     log.info(
-        "lateness bound: MIP of %d columns, %d rows, built in %.2f s; %.1f s for HiGHS",
+        "lateness bound: %s MIP of %d columns, %d rows, built in %.2f s; %.1f s for HiGHS",
+        "strong" if strong else "quick",
         relaxation.columns,
         len(relaxation.row_lower),
         time.monotonic() - started,
@@ -767,7 +845,7 @@ def _highs_model(relaxation: _IntegerRelaxation, seconds: float) -> highspy._Hig
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = relaxation.columns, len(relaxation.row_lower)
     lp.col_cost_ = relaxation.cost
-    lp.col_lower_ = np.zeros(relaxation.columns)
+    lp.col_lower_ = relaxation.lower
     lp.col_upper_ = relaxation.upper
     lp.row_lower_, lp.row_upper_ = relaxation.row_lower, relaxation.row_upper
     matrix = lp.a_matrix_
@@ -780,8 +858,12 @@ def _highs_model(relaxation: _IntegerRelaxation, seconds: float) -> highspy._Hig
     return highs
 
 
-def _integer_relaxation(instance: Instance, late: np.ndarray) -> _IntegerRelaxation | None:
-    """The integer relaxation's columns and rows, or ``None`` beyond :data:`MIP_MAX_COLUMNS`."""
+def _integer_relaxation(instance: Instance, late: np.ndarray, strong: bool = True) -> _IntegerRelaxation | None:
+    """The integer relaxation's columns and rows, or ``None`` beyond :data:`MIP_MAX_COLUMNS`;
+    ``strong``: with the kitting windows and the level splits they need."""
+    if _level_estimate(instance, late) > MIP_MAX_COLUMNS:
+        log.warning("lateness bound: more than %d MIP columns; no integer relaxation", MIP_MAX_COLUMNS)
+        return None
     materials = _kitting_rows(instance)
     kitting_days: dict[int, set[int]] = {}
     for users, days, _ in materials:
@@ -791,7 +873,8 @@ def _integer_relaxation(instance: Instance, late: np.ndarray) -> _IntegerRelaxat
     options = []
     for index, candidate in enumerate(instance.candidates):
         for option in candidate.options:
-            columns = _option_columns(builder, instance, late, index, option, sorted(kitting_days.get(index, ())))
+            kitting = sorted(kitting_days.get(index, ()))
+            columns = _option_columns(builder, instance, late, index, option, kitting, split=strong)
             if columns is not None:
                 options.append(columns)
         if builder.columns > MIP_MAX_COLUMNS:
@@ -800,15 +883,39 @@ def _integer_relaxation(instance: Instance, late: np.ndarray) -> _IntegerRelaxat
     if not options:
         return None
     _add_assignment_rows(builder, options)
-    load = _add_capacity_rows(builder, instance, options)
+    _add_capacity_rows(builder, instance, options)
     _add_kitting_rows(builder, options, materials)
-    return builder.build(options, load)
+    if strong:
+        _add_kitting_windows(builder, instance, options)
+    return builder.build(options)
+
+
+def _level_estimate(instance: Instance, late: np.ndarray) -> int:
+    """The quick model's level columns, counted without building them."""
+    count = 0
+    for index, candidate in enumerate(instance.candidates):
+        for option in candidate.options:
+            axis = instance.axes[option.line_id]
+            days = np.arange(
+                axis.day_of(option.earliest_position + option.minutes - 1),
+                axis.day_of(option.latest_position + option.minutes - 1) + 1,
+            )
+            lateness = late[index, days[axis.capacity[days] > 0]]
+            count += int(np.count_nonzero(lateness[1:] > lateness[:-1])) + 1
+    return count
 
 
 def _option_columns(
-    builder: _ModelBuilder, instance: Instance, late: np.ndarray, index: int, option: Option, kitting: list[int]
+    builder: _ModelBuilder,
+    instance: Instance,
+    late: np.ndarray,
+    index: int,
+    option: Option,
+    kitting: list[int],
+    split: bool,
 ) -> _OptionColumns | None:
-    """An option's level columns ``y[j,k]``, its kitting columns ``S[j,t]`` and the rows linking them."""
+    """An option's level columns ``y[j,k]``, its kitting columns ``S[j,t]`` and the rows linking
+    them; ``split``: levels also end where "ended by" and "started by" imply each other."""
     axis = instance.axes[option.line_id]
     minutes, first, last = option.minutes, option.earliest_position, option.latest_position
     days = np.arange(axis.day_of(first + minutes - 1), axis.day_of(last + minutes - 1) + 1)
@@ -816,29 +923,44 @@ def _option_columns(
     if len(days) == 0:
         return None
     lateness = late[index, days]
-    level_day = days[np.r_[lateness[1:] > lateness[:-1], True]]  # late is non-decreasing
-    priority = instance.candidates[index].priority
-    levels = builder.add_columns(priority * late[index, level_day], np.ones(len(level_day)), integer=True)
+    level_end = np.r_[lateness[1:] > lateness[:-1], True]  # late is non-decreasing
     first_start_day, last_start_day = axis.day_of(first), axis.day_of(last)
     kitting = [t for t in kitting if first_start_day <= t < last_start_day]
+    # the last start day of a run ending by each end day, and the last end day of one starting by each kitting day
+    latest_start = np.searchsorted(axis.start, np.minimum(last, axis.start[days + 1] - minutes), "right") - 1
+    last_end = [axis.day_of(min(last, int(axis.start[t + 1]) - 1) + minutes - 1) for t in kitting]
+    if kitting and split:
+        # levels also split where "ended by then" and "started by t" imply each other, so that the
+        # S rows below hold day by day, not just level by level (same lateness on both sides)
+        level_end[np.searchsorted(latest_start, kitting, "right") - 1] = True  # last end day forcing a start by t
+        level_end[np.searchsorted(days, last_end, "right") - 1] = True  # last end day of a start by t
+        level_end[-1] = True
+    level_day, latest_start = days[level_end], latest_start[level_end]
+    priority = instance.candidates[index].priority
+    levels = builder.add_columns(priority * late[index, level_day], np.ones(len(level_day)), integer=True)
     starts = builder.add_columns(np.zeros(len(kitting)), np.ones(len(kitting)), integer=True)
     start_by = dict(zip(kitting, starts.tolist(), strict=True))
-    if kitting:
-        # the last start day of a run ending by each level's day
-        latest_start = np.searchsorted(axis.start, np.minimum(last, axis.start[level_day + 1] - minutes), "right") - 1
-        previous = None
-        for day, started in start_by.items():
-            ended = levels[latest_start <= day]  # ended by then, so started by then
-            if len(ended):
-                builder.add_row(np.r_[ended, started], np.r_[np.ones(len(ended)), -1.0], -math.inf, 0.0)
-            last_end = axis.day_of(min(last, int(axis.start[day + 1]) - 1) + minutes - 1)
-            possible = levels[np.r_[True, level_day[:-1] < last_end]]  # started by then, so ended by last_end
-            builder.add_row(np.r_[started, possible], np.r_[1.0, -np.ones(len(possible))], -math.inf, 0.0)
-            if previous is not None:
-                builder.add_row(np.array([previous, started]), np.array([1.0, -1.0]), -math.inf, 0.0)
-            previous = started
+    previous = None
+    for (day, started), latest_end in zip(start_by.items(), last_end, strict=True):
+        ended = levels[latest_start <= day]  # ended by then, so started by then
+        if len(ended):
+            builder.add_row(np.r_[ended, started], np.r_[np.ones(len(ended)), -1.0], -math.inf, 0.0)
+        possible = levels[np.r_[True, level_day[:-1] < latest_end]]  # started by then, so ended by latest_end
+        builder.add_row(np.r_[started, possible], np.r_[1.0, -np.ones(len(possible))], -math.inf, 0.0)
+        if previous is not None:
+            builder.add_row(np.array([previous, started]), np.array([1.0, -1.0]), -math.inf, 0.0)
+        previous = started
     return _OptionColumns(
-        index, option.line_id, minutes, int(levels[0]), level_day, last, first_start_day, last_start_day, start_by
+        index,
+        option.line_id,
+        minutes,
+        int(levels[0]),
+        level_day,
+        first,
+        last,
+        first_start_day,
+        last_start_day,
+        start_by,
     )
 
 
@@ -849,11 +971,8 @@ def _add_assignment_rows(builder: _ModelBuilder, options: list[_OptionColumns]) 
         builder.add_row(levels, np.ones(len(levels)), 1.0, 1.0)
 
 
-def _add_capacity_rows(
-    builder: _ModelBuilder, instance: Instance, options: list[_OptionColumns]
-) -> dict[str, tuple[np.ndarray, int]]:
+def _add_capacity_rows(builder: _ModelBuilder, instance: Instance, options: list[_OptionColumns]) -> None:
     """Runs ending by day ``b`` on a line fit in its minutes up to ``b``: a running total per level day."""
-    load = {}
     for line_id, axis in instance.axes.items():
         mine = [columns for columns in options if columns.line_id == line_id]
         if not mine:
@@ -861,30 +980,25 @@ def _add_capacity_rows(
         level_day = np.concatenate([columns.level_day for columns in mine])
         levels = np.concatenate([columns.levels() for columns in mine])
         minutes = np.concatenate([np.full(len(columns.level_day), float(columns.minutes)) for columns in mine])
-        days, row_of = np.unique(level_day, return_inverse=True)
-        totals = builder.add_columns(np.zeros(len(days)), axis.start[days + 1].astype(np.float64), integer=False)
-        order = np.argsort(row_of, kind="stable")
-        bounds = np.r_[0, np.cumsum(np.bincount(row_of, minlength=len(days)))]
-        for row, (begin, end) in enumerate(itertools.pairwise(bounds.tolist())):
-            terms = order[begin:end]
-            # total[row] >= total[row - 1] + minutes of the runs ending in this level day
-            carried = ([totals[row - 1]], [1.0]) if row else ([], [])
-            builder.add_row(
-                np.r_[levels[terms], carried[0], totals[row]],
-                np.r_[minutes[terms], carried[1], -1.0],
-                -math.inf,
-                0.0,
-            )
+        days, terms = _by_day(level_day, levels, minutes)
+        totals = builder.add_running_totals(terms, axis.start[days + 1].astype(np.float64))
         _add_crossing_rows(builder, axis, mine, days, totals)
-        load[line_id] = (days, int(totals[0]))
-    return load
+
+
+def _by_day(day: np.ndarray, columns: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, list]:
+    """The distinct days, ascending, and the (columns, values) of the terms on each."""
+    days, row_of = np.unique(day, return_inverse=True)
+    order = np.argsort(row_of, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(row_of, minlength=len(days)))]
+    terms = [(columns[order[begin:end]], values[order[begin:end]]) for begin, end in itertools.pairwise(bounds)]
+    return days, terms
 
 
 def _add_crossing_rows(
     builder: _ModelBuilder, axis: LineAxis, mine: list[_OptionColumns], days: np.ndarray, totals: np.ndarray
 ) -> None:
-    """Runs ending after a level day ``b`` with part of their minutes forced into days up to ``b``
-    count that part: ``min(m, start[b + 1] - pmax)`` with ``pmax`` their last start position."""
+    """Runs of a level whose day is after ``b`` count the minutes they must spend before
+    ``start[b + 1]``: ``min(m, start[b + 1] - pmax)``, ``pmax`` their last start position."""
     levels = np.concatenate([columns.levels() for columns in mine])
     level_day = np.concatenate([columns.level_day for columns in mine])
     minutes = np.concatenate([np.full(len(columns.level_day), columns.minutes) for columns in mine])
@@ -901,12 +1015,46 @@ def _add_crossing_rows(
     for at, (begin, end) in enumerate(itertools.pairwise(bounds.tolist())):
         if end > begin:
             terms = order[begin:end]
-            builder.add_row(
-                np.r_[totals[at], levels[term[terms]]],
-                np.r_[1.0, share[terms]],
-                -math.inf,
-                float(axis.start[days[at] + 1]),
-            )
+            limit = float(axis.start[days[at] + 1])
+            builder.add_row(np.r_[totals[at], levels[term[terms]]], np.r_[1.0, share[terms]], -math.inf, limit)
+
+
+def _add_kitting_windows(builder: _ModelBuilder, instance: Instance, options: list[_OptionColumns]) -> None:
+    """Runs that start after a kitting day ``t`` and end by ``b`` fit in the line's minutes of days ``t + 1 .. b``.
+
+    From ``a = t + 1`` on: a run that has not started by ``t`` and ends by ``b`` lies
+    there whole (``m``); one that started by ``t`` and ends by ``b`` at least ``c =
+    min(m, E + m - start[a])`` of it; so ``m * ended_by(b) - (m - c) * S[t]`` minutes,
+    or ``c * ended_by(b)`` for a run without ``S[t]``. A running total per window
+    start, free below (the ``S`` terms make it negative), one term per level.
+    """
+    for line_id, axis in instance.axes.items():
+        mine = [columns for columns in options if columns.line_id == line_id]
+        kitting = {t for columns in mine for t in columns.start_by}
+        releases = {columns.first_start_day - 1 for columns in mine if columns.first_start_day > 0}
+        for day in sorted(kitting | releases):
+            if day + 1 >= instance.horizon:
+                continue
+            window_start = int(axis.start[day + 1])
+            levels, level_day, share, started, credit = [], [], [], [], []
+            for columns in mine:
+                m = columns.minutes
+                inside = max(0, min(m, columns.earliest_position + m - window_start))
+                if day in columns.start_by:
+                    started.append(columns.start_by[day])
+                    credit.append(float(inside - m))
+                    inside = m
+                if inside > 0:
+                    levels.append(columns.levels())
+                    level_day.append(np.maximum(columns.level_day, day + 1))  # before the window: its first row
+                    share.append(np.full(len(columns.level_day), float(inside)))
+            if not levels:
+                continue
+            days, terms = _by_day(np.concatenate(level_day), np.concatenate(levels), np.concatenate(share))
+            columns, values = terms[0]
+            terms[0] = (np.r_[columns, started].astype(np.int64), np.r_[values, credit])
+            limits = (axis.start[days + 1] - window_start).astype(np.float64)
+            builder.add_running_totals(terms, limits, lower=-math.inf)
 
 
 def _add_kitting_rows(
@@ -971,7 +1119,6 @@ def _image(relaxation: _IntegerRelaxation, instance: Instance, plan: dict[str, A
     if plan is None:
         return None
     point = np.zeros(relaxation.columns)
-    ended: dict[str, list[tuple[int, int]]] = {}
     placed = set()
     for columns in relaxation.options:
         assignment = plan.get(instance.candidates[columns.order].order_id)
@@ -988,14 +1135,10 @@ def _image(relaxation: _IntegerRelaxation, instance: Instance, plan: dict[str, A
         start_day = axis.day_of(assignment.start)
         for day, column in columns.start_by.items():
             point[column] = float(start_day <= day)
-        ended.setdefault(columns.line_id, []).append((int(columns.level_day[level]), columns.minutes))
         placed.add(columns.order)
     if len(placed) != len({columns.order for columns in relaxation.options}):
         return None
-    for line_id, (days, first) in relaxation.load.items():
-        runs = np.array(ended.get(line_id, [(0, 0)]), dtype=np.int64).reshape(-1, 2)
-        minutes = np.bincount(np.searchsorted(days, runs[:, 0]), weights=runs[:, 1], minlength=len(days))
-        point[first : first + len(days)] = np.cumsum(minutes[: len(days)])
+    relaxation.fill_totals(point)
     return point
 
 

@@ -206,11 +206,17 @@ def plan_of(instance: Instance, schedule: dict) -> dict[str, Assignment]:
 
 
 def assert_maps_into_the_relaxation(instance: Instance, plan: dict[str, Assignment], lateness: int) -> None:
-    """The proof's point for ``plan`` satisfies every row and costs no more than the plan."""
-    relaxation = bound._integer_relaxation(instance, bound._late_by_end_day(instance))
+    """The proof's point for ``plan`` satisfies every row of the quick and the strong
+    integer relaxation, and costs what the plan does."""
+    for strong in (False, True):
+        relaxation = bound._integer_relaxation(instance, bound._late_by_end_day(instance), strong)
+        assert_maps_into(relaxation, instance, plan, lateness)
+
+
+def assert_maps_into(relaxation, instance: Instance, plan: dict[str, Assignment], lateness: int) -> None:
     point = bound._image(relaxation, instance, plan)
     assert point is not None
-    assert np.all((point >= 0) & (point <= relaxation.upper + 1e-9))
+    assert np.all((point >= relaxation.lower - 1e-9) & (point <= relaxation.upper + 1e-9))
     assert np.all(point[relaxation.integer] == np.round(point[relaxation.integer]))
     activity = relaxation.activity(point)
     slack = 1e-7 * np.maximum(1.0, np.abs(relaxation.row_upper))
