@@ -543,11 +543,7 @@ class LargeNeighbourhoodSearch:
         those nearest the ``focus`` days first (a block of neighbouring runs can be
         resequenced; scattered ones are held in place by the fixed runs between them),
         or a random choice without a focus."""
-        found: list[str] = []
-        for line_id in line_ids:
-            axis = self.state.instance.axes[line_id]
-            low, high = int(axis.start[first_day]), int(axis.start[last_day + 1]) - 1
-            found += self.state.runs_between(line_id, low, high)
+        found = [o for line_id in line_ids for o in self._runs_in_days(line_id, first_day, last_day)]
         found = [o for o in dict.fromkeys(found) if o not in must and o not in self._unfreeable]
         self.random.shuffle(found)
         if focus is not None:
@@ -559,15 +555,16 @@ class LargeNeighbourhoodSearch:
         in it are fewer than the neighbourhood's size: on a lightly loaded plant a window of a
         few days frees a handful of orders that CP-SAT re-places at once, and nothing moves."""
         for _ in range(4):
-            runs = sum(
-                len(self.state.runs_between(line_id, int(axis.start[first]), int(axis.start[last + 1]) - 1))
-                for line_id in line_ids
-                if (axis := self.state.instance.axes[line_id]) is not None
-            )
+            runs = sum(len(self._runs_in_days(line_id, first, last)) for line_id in line_ids)
             if runs >= self.size or (first, last) == (0, self.state.instance.horizon - 1):
                 break
             first, last = self._clip(first - 7, last + 7)
         return first, last
+
+    def _runs_in_days(self, line_id: str, first_day: int, last_day: int) -> list[str]:
+        """Orders whose run on ``line_id`` overlaps days ``[first_day, last_day]``."""
+        axis = self.state.instance.axes[line_id]
+        return self.state.runs_between(line_id, int(axis.start[first_day]), int(axis.start[last_day + 1]) - 1)
 
     def _distance(self, order_id: str, focus: tuple[int, int]) -> int:
         run = self.state.runs[order_id]
