@@ -11,7 +11,6 @@ from solver import cli as engine_cli  # first: its clock counts the imports belo
 
 import logging
 import secrets
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,9 +19,10 @@ from rich.table import Table
 
 from api import store
 from api.config import Settings
-from api.db import Database, PlanJob, utcnow
-from api.jobs import summary_of
-from solver import engine, io
+from api import planning
+from api.db import Database, PlanJob
+from api.promising import Promiser
+from solver import io
 from solver.domain import DatasetError
 from solver.validation import validate_schedule
 
@@ -80,7 +80,7 @@ def _prepare_demo(settings: Settings, time_limit: float) -> None:
             console.print(f"loaded {SAMPLE} ({counts['orders_added']} orders)")
         if store.published_plan_id(session) is None:
             console.print(f"planning the sample ({time_limit:g} s)...")
-            code = _replan(session, time_limit, publish=True, frozen_days=None, actor="batch:demo")
+            code = _replan(database, time_limit, publish=True, frozen_days=None, actor="batch:demo")
             if code != EXIT_OK:
                 raise typer.Exit(code)
     database.engine.dispose()
@@ -98,15 +98,20 @@ def replan(
     """
     database = Database(Settings().database_url)
     database.migrate()
-    with database.sessions() as session:
-        code = _replan(session, time_limit, publish, frozen_days, actor="batch:replan")
+    code = _replan(database, time_limit, publish, frozen_days, actor="batch:replan")
     database.engine.dispose()
     raise typer.Exit(code)
 
 
-def _replan(session, time_limit: float, publish: bool, frozen_days: int | None, actor: str) -> int:
+def _replan(database: Database, time_limit: float, publish: bool, frozen_days: int | None, actor: str) -> int:
+    """The nightly batch: the same snapshot, solve, validation and publication as the API's plans."""
+    with database.sessions() as session:
+        return _replan_in(database, session, time_limit, publish, frozen_days, actor)
+
+
+def _replan_in(database: Database, session, time_limit: float, publish: bool, frozen_days, actor: str) -> int:
     try:
-        dataset = store.current_dataset(session)
+        store.current_dataset(session)  # bad data stops here, with every problem listed
     except DatasetError as error:
         engine_cli.print_problems(error)
         return EXIT_BAD_DATA
@@ -114,40 +119,25 @@ def _replan(session, time_limit: float, publish: bool, frozen_days: int | None, 
         errors.print(f"[red]{error}[/]", highlight=False)
         return EXIT_BAD_DATA
     baseline_id = store.published_plan_id(session)
-    baseline = session.get(PlanJob, baseline_id).schedule if baseline_id else None
-    job = _new_job(session, dataset, time_limit, frozen_days, baseline_id, actor)
-    params = engine.SolveParams(time_limit=time_limit, frozen_days=frozen_days)
-    result = engine_cli.solve_with_progress(dataset, params, baseline)
-    violations = validate_schedule(dataset, result.schedule, previous=baseline, frozen_days=frozen_days)
-    job.status, job.finished_at, job.schedule = "succeeded", utcnow(), result.schedule
-    job.summary, job.valid = summary_of(result.schedule), not violations
-    job.error = "; ".join(str(v) for v in violations[:20]) or None
+    parameters = planning.PlanParameters(time_limit, frozen_days, baseline=baseline_id)
+    job = planning.new_job(session, parameters, actor)
+    with engine_cli.progress_bar(time_limit) as show:
+        result = planning.run_job(database, job.plan_id, Settings().solver_workers, progress=show)
+    session.expire_all()
+    job = session.get(PlanJob, job.plan_id)
+    baseline = planning.baseline_schedule(session, baseline_id)
+    violations = validate_schedule(
+        io.load_json_document(job.input_snapshot, "$"), job.schedule, previous=baseline, frozen_days=frozen_days
+    )
     if publish and not violations:
-        store.publish(session, job, actor)
-    session.commit()
-    _print_changes(result.schedule, baseline)
+        planning.publish(session, Promiser(), job, actor)
+    _print_changes(job.schedule, baseline)
     engine_cli.print_summary(result, violations)
     if violations:
         errors.print(f"[bold red]plan {job.plan_id} is invalid: not published[/]")
         return EXIT_INVALID
     console.print(f"plan {job.plan_id} {'published' if publish else 'stored (not published)'}")
     return EXIT_OK
-
-
-def _new_job(session, dataset, time_limit, frozen_days, baseline_id, actor) -> PlanJob:
-    job = PlanJob(
-        plan_id=uuid.uuid4().hex[:12],
-        status="running",
-        started_at=utcnow(),
-        created_by=actor,
-        parameters={"time_limit_s": time_limit, "frozen_days": frozen_days, "seed": 0},
-        baseline_plan_id=baseline_id,
-        input_snapshot=io.dataset_document(dataset),
-        progress={},
-    )
-    session.add(job)
-    session.commit()
-    return job
 
 
 def plan_changes(schedule: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, list[str]]:

@@ -111,6 +111,49 @@ class QuoteHold(Base):
     order_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class LedgerLock(Base):
+    """One row: every change to the promise ledger first bumps its version.
+
+    The ``UPDATE`` takes PostgreSQL's row lock and SQLite's write lock before anything is
+    read, so holds, confirms and promises are placed one after the other, each seeing the
+    room the previous ones took; the version also keys the cached ledgers.
+    """
+
+    __tablename__ = "ledger_lock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Promise(Base):
+    """Room kept for a confirmed order that the published plan does not carry (yet, or as it is now)."""
+
+    __tablename__ = "promises"
+    order_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+    placement: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    promised_delivery: Mapped[dt.date] = mapped_column(Date)
+    plan_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the plan it was placed against
+    source: Mapped[str] = mapped_column(String(60), default="")  # quote:ID, created, confirmed, changed, import
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)  # no room, or room only after the promise
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OrderReview(Base):
+    """One department's verdict in the joint review of a non-regular order."""
+
+    __tablename__ = "order_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(100), index=True)
+    department: Mapped[str] = mapped_column(String(20))  # technology quality purchasing production
+    reviewer: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(20))  # approved rejected
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(200), default="")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite is opened for use from worker threads with foreign keys on."""
     # more connections than the server's worker threads (40), so no request waits on the pool

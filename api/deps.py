@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api.auth import Caller
 from api.config import Settings
 from api.jobs import JobRunner
+from api.promising import Promiser
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -25,6 +26,10 @@ def get_runner(request: Request) -> JobRunner:
     return request.app.state.runner
 
 
+def get_promiser(request: Request) -> Promiser:
+    return request.app.state.promiser
+
+
 def get_caller(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
     caller = request.app.state.keys.identify(x_api_key)
     if caller is None:
@@ -37,6 +42,7 @@ def get_caller(request: Request, x_api_key: Annotated[str | None, Header()] = No
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+PromiserDep = Annotated[Promiser, Depends(get_promiser)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 

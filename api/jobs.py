@@ -14,9 +14,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from api import planning
 from api.db import Database, PlanJob, utcnow
-from solver import engine, io
-from solver.validation import validate_schedule
+from solver import engine
 
 log = logging.getLogger(__name__)
 
@@ -74,43 +74,8 @@ class JobRunner:
                 self._running.discard(plan_id)
 
     def _solve(self, plan_id: str, stop: threading.Event) -> None:
-        with self.database.sessions() as session:
-            job = session.get(PlanJob, plan_id)
-            if job is None or job.status != "queued":
-                return
-            snapshot, parameters = job.input_snapshot, dict(job.parameters)
-            baseline = _baseline_schedule(session, job.baseline_plan_id)
-            if stop.is_set():
-                job.status, job.finished_at = "cancelled", utcnow()
-                session.commit()
-                return
-            job.status, job.started_at = "running", utcnow()
-            session.commit()
-        dataset = io.load_json_document(snapshot, "$")
-        params = engine.SolveParams(
-            time_limit=parameters["time_limit_s"],
-            workers=self.solver_workers,
-            seed=parameters.get("seed", 0),
-            frozen_days=parameters.get("frozen_days"),
-        )
         reporter = _ProgressWriter(self, plan_id)
-        result = engine.solve(dataset, params, previous=baseline, progress=reporter, stop=stop)
-        violations = validate_schedule(dataset, result.schedule, previous=baseline, frozen_days=params.frozen_days)
-        self._update(
-            plan_id,
-            status="cancelled" if stop.is_set() else "succeeded",
-            finished_at=utcnow(),
-            schedule=result.schedule,
-            summary=summary_of(result.schedule),
-            valid=not violations,
-            error="; ".join(str(v) for v in violations[:20]) or None,
-            progress={
-                **reporter.latest,
-                "elapsed": result.seconds,
-                "best_objective": {k: result.objective[k] for k in ("unscheduled_priority", "weighted_days_late")},
-                "bound": result.bound,
-            },
-        )
+        planning.run_job(self.database, plan_id, self.solver_workers, progress=reporter, stop=stop)
 
     def _update(self, plan_id: str, **fields: Any) -> None:
         with self.database.sessions() as session:
@@ -140,21 +105,3 @@ class _ProgressWriter:
         if time.monotonic() - self._written >= PROGRESS_EVERY_SECONDS:
             self._written = time.monotonic()
             self.runner._update(self.plan_id, progress=dict(self.latest))
-
-
-def summary_of(schedule: dict[str, Any]) -> dict[str, Any]:
-    """The KPIs and objective planners compare plans by."""
-    return {
-        "status": schedule["status"],
-        "objective": schedule["objective"],
-        "bound": schedule["bound"],
-        "kpis": schedule["kpis"],
-        "warnings": schedule["warnings"],
-    }
-
-
-def _baseline_schedule(session, plan_id: str | None) -> dict[str, Any] | None:
-    if plan_id is None:
-        return None
-    job = session.get(PlanJob, plan_id)
-    return job.schedule if job is not None else None

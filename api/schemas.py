@@ -107,6 +107,9 @@ class OrderOut(BaseModel):
 
 class OrderWithHistory(OrderOut):
     history: list[OrderEventOut]
+    reviews: list[ReviewOut] = []
+    joint_review: dict[str, str] = {}
+    promise: PromiseOut | None = None
 
 
 class PlanRequest(BaseModel):
@@ -187,10 +190,53 @@ class QuoteOut(BaseModel):
     status: str
     expires_at: dt.datetime
     promised_delivery: dt.date | None = None
+    at_risk: bool = False
     placement: dict[str, Any] | None = None
     request: dict[str, Any]
     order_id: str | None = None
 
 
+class QuoteConfirm(BaseModel):
+    """Optional: the deposit paid, recorded as the order is confirmed (a special order needs 30 %)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deposit_ratio: float | None = Field(None, ge=0, le=1)
+
+
 class QuoteConfirmed(BaseModel):
     order_id: str
+    promised_delivery: dt.date | None = None
+
+
+Department = Literal["technology", "quality", "purchasing", "production"]
+
+
+class ReviewIn(BaseModel):
+    """One department's verdict in the joint review of a non-regular order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: Department
+    reviewer: str = Field(min_length=1, max_length=200)
+    verdict: Literal["approved", "rejected"]
+    note: str = ""
+
+
+class ReviewOut(BaseModel):
+    department: str
+    reviewer: str
+    verdict: str
+    note: str
+    at: dt.datetime
+    recorded_by: str
+
+
+class PromiseOut(BaseModel):
+    """Room the ledger keeps for a confirmed order the published plan does not carry yet."""
+
+    placement: dict[str, Any] | None = None
+    promised_delivery: dt.date
+    plan_id: str | None = None
+    source: str
+    at_risk: bool

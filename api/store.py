@@ -155,6 +155,11 @@ def _event(session: Session, order_id: str, actor: str, kind: str, detail: dict,
     session.add(OrderEvent(order_id=order_id, actor=actor, kind=kind, detail=detail, reason=reason))
 
 
+def record_event(session: Session, order_id: str, actor: str, kind: str, detail: dict, reason: str) -> None:
+    """An entry in the order's audited history."""
+    _event(session, order_id, actor, kind, detail, reason)
+
+
 def check_with_orders(session: Session, records: list[dict[str, Any]]) -> Dataset:
     """The current master data with ``records`` as its orders, checked like a file."""
     document = master_document(session)

@@ -12,6 +12,8 @@ PROCESS_STARTED = time.monotonic()  # before the heavy imports: --time-limit cou
 
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,6 +107,13 @@ def solve(
 
 
 def solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict | None) -> engine.SolveResult:
+    with progress_bar(params.time_limit) as show:
+        return engine.solve(data, params, previous=baseline, progress=show)
+
+
+@contextmanager
+def progress_bar(time_limit: float) -> Iterator[Callable[[engine.Progress], None]]:
+    """A progress bar on the terminal for a solve of ``time_limit`` seconds; yields its callback."""
     columns = (
         TextColumn("[bold]solving[/]"),
         BarColumn(),
@@ -112,7 +121,7 @@ def solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict | 
         TextColumn("{task.fields[status]}"),
     )
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("solve", total=params.time_limit, status="building the model")
+        task = bar.add_task("solve", total=time_limit, status="building the model")
 
         def show(progress: engine.Progress) -> None:
             if progress.objective:
@@ -123,9 +132,8 @@ def solve_with_progress(data: Any, params: engine.SolveParams, baseline: dict | 
                 )
                 bar.update(task, completed=progress.elapsed, status=status)
 
-        result = engine.solve(data, params, previous=baseline, progress=show)
-        bar.update(task, completed=params.time_limit)
-    return result
+        yield show
+        bar.update(task, completed=time_limit)
 
 
 def _stage_summary(stages: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -84,14 +85,38 @@ class PlanLedger:
     lines: dict[str, LineLedger]
     material_free: dict[str, np.ndarray]  # scaled; what may still be issued on or before each day
     held: list[dict[str, Any]] = field(default_factory=list)
+    material_available: dict[str, np.ndarray] = field(default_factory=dict)  # scaled, cumulative per day
+    issued: dict[str, np.ndarray] = field(default_factory=dict)  # scaled, per day
+
+    def copy(self) -> PlanLedger:
+        """An independent ledger to book more runs into (the calendar and availability are shared)."""
+        lines = {
+            line_id: LineLedger(line.capacity, line.used.copy(), line.carries_on.copy())
+            for line_id, line in self.lines.items()
+        }
+        issued = {m: values.copy() for m, values in self.issued.items()}
+        return replace(self, lines=lines, material_free=dict(self.material_free), held=[], issued=issued)
+
+    def book(self, dataset: Dataset, run: dict[str, Any], product_id: str, quantity: int) -> None:
+        """Take a run (a placement or schedule entry) and its kit of ``quantity`` units from what is free."""
+        _book(dataset, self.calendar, self.lines, self.issued, run, product_id, quantity)
+        for item in dataset.bom_by_product.get(product_id, ()):
+            material = item.material_id
+            self.material_free[material] = _suffix_min(
+                self.material_available[material] - np.cumsum(self.issued[material])
+            )
 
 
 def plan_ledger(
-    dataset: Dataset, schedule: dict[str, Any] | None, holds: list[dict[str, Any]] | None = None
+    dataset: Dataset,
+    schedule: dict[str, Any] | None,
+    holds: list[dict[str, Any]] | None = None,
+    skip: Callable[[str], bool] | None = None,
 ) -> PlanLedger:
     """The capacity and material a schedule leaves free (an empty plan when ``schedule`` is None).
 
-    ``holds`` are quote holds: ``{"product_id", "quantity", "placement"}``, booked like planned runs.
+    ``holds`` are quote holds: ``{"product_id", "quantity", "placement"}``, booked like planned runs;
+    the schedule's orders for which ``skip(order_id)`` is true are left out (their room is free).
     """
     instance = build_instance(dataset)
     calendar = instance.calendar
@@ -104,14 +129,15 @@ def plan_ledger(
     issued = {m: np.zeros(calendar.horizon, np.int64) for m in instance.material_available}
     for entry in (schedule or {}).get("orders", []):
         order = dataset.order_by_id.get(entry["order_id"])
-        if order is None:
+        if order is None or (skip is not None and skip(order.order_id)):
             continue
         kitted = 0 if order.status == "in_production" else order.quantity  # a running order has its kit
         _book(dataset, calendar, lines, issued, entry, order.product_id, kitted)
     for hold in holds or []:
         _book(dataset, calendar, lines, issued, hold["placement"], hold["product_id"], hold["quantity"])
-    free = {m: _suffix_min(instance.material_available[m] - np.cumsum(issued[m])) for m in issued}
-    return PlanLedger(calendar, lines, free)
+    available = instance.material_available
+    free = {m: _suffix_min(available[m] - np.cumsum(issued[m])) for m in issued}
+    return PlanLedger(calendar, lines, free, material_available=dict(available), issued=issued)
 
 
 def _book(dataset: Dataset, calendar: PlantCalendar, lines, issued, run: dict, product_id: str, quantity: int) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api import store
-from api.deps import CallerDep, Planner, SessionDep
+from api import ledger, store
+from api.deps import CallerDep, Planner, PromiserDep, SessionDep
 from api.schemas import DatasetLoaded, ErrorOut
 from solver import io
 from solver.domain import Dataset, DatasetError, Problem
@@ -22,11 +22,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.put("", response_model=DatasetLoaded, responses={422: {"model": ErrorOut}})
-async def replace_dataset(request: Request, session: SessionDep, caller: Planner) -> DatasetLoaded:
-    """Replace master data and orders; every problem is listed, nothing is half-written."""
+async def replace_dataset(
+    request: Request, session: SessionDep, caller: Planner, promiser: PromiserDep
+) -> DatasetLoaded:
+    """Replace master data and orders; every problem is listed, nothing is half-written.
+
+    Confirmed orders the published plan does not carry get room in the promise ledger.
+    """
     body = await request.body()
     dataset = _parse(body, request.headers.get("content-type", "application/json"))
+    ledger.serialize(session)
     counts = store.replace_dataset(session, dataset, caller.actor)
+    session.flush()
+    ledger.sync_promises(session, promiser)
     session.commit()
     version = session.get(store.MasterData, 1).version
     return DatasetLoaded(version=version, orders=len(dataset.orders), **counts)

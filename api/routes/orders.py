@@ -8,10 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
-from api import store
-from api.db import OrderRow
-from api.deps import CallerDep, OrderWriter, Planner, SessionDep
-from api.schemas import ErrorOut, OrderChange, OrderIn, OrderOut, OrderStatus, OrderWithHistory, StatusMove
+from api import ledger, rules, store
+from api.db import OrderReview, OrderRow, Promise
+from api.deps import CallerDep, OrderWriter, Planner, PromiserDep, SessionDep
+from api.schemas import (
+    ErrorOut,
+    OrderChange,
+    OrderIn,
+    OrderOut,
+    OrderStatus,
+    OrderWithHistory,
+    ReviewIn,
+    ReviewOut,
+    StatusMove,
+)
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -43,36 +53,85 @@ def list_orders(
 
 
 @router.post("", response_model=OrderOut, status_code=status.HTTP_201_CREATED, responses=ERRORS)
-def create_order(order: OrderIn, session: SessionDep, caller: OrderWriter) -> OrderRow:
-    """Create one order; a sales key always creates it as ``received``."""
+def create_order(order: OrderIn, session: SessionDep, caller: OrderWriter, promiser: PromiserDep) -> OrderRow:
+    """Create one order; a sales key always creates it as ``received``.
+
+    A confirmed order (a planner's) must pass the review rules and gets room in the ledger.
+    """
     record = order.model_dump(mode="json", exclude_none=True)
     if caller.role == "sales":
         record["status"] = "received"
+    if record.get("status") == "confirmed":
+        rules.check_can_confirm(session, record)
+    ledger.serialize(session)
     row = store.create_order(session, record, caller.actor)
+    session.flush()
+    ledger.promise_order(session, promiser, row, "created")
     session.commit()
     return row
 
 
 @router.get("/{order_id}", response_model=OrderWithHistory, responses=ERRORS)
 def get_order(order_id: str, session: SessionDep, _: CallerDep) -> OrderWithHistory:
+    """The order, its audited history, its joint review and the room the ledger keeps for it."""
     row = store.get_order(session, order_id)
     history = [event.__dict__ for event in store.history(session, order_id)]
-    return OrderWithHistory.model_validate({**row.__dict__, "history": history})
+    reviews = [review.__dict__ for review in rules.reviews(session, order_id)]
+    promise = session.get(Promise, order_id)
+    return OrderWithHistory.model_validate(
+        {
+            **row.__dict__,
+            "history": history,
+            "reviews": reviews,
+            "joint_review": rules.joint_review(session, order_id),
+            "promise": promise.__dict__ if promise else None,
+        }
+    )
 
 
 @router.patch("/{order_id}", response_model=OrderOut, responses=ERRORS)
-def change_order(order_id: str, change: OrderChange, session: SessionDep, caller: Planner) -> OrderRow:
-    """Change quantity, due date, priority...; the reason is recorded in the history."""
+def change_order(
+    order_id: str, change: OrderChange, session: SessionDep, caller: Planner, promiser: PromiserDep
+) -> OrderRow:
+    """Change quantity, due date, priority...; the reason is recorded in the history.
+
+    A confirmed order whose product or quantity changes gets new room in the ledger.
+    """
     changes = change.model_dump(exclude_unset=True)
     reason = changes.pop("reason")
+    ledger.serialize(session)
     row = store.change_order(session, order_id, changes, reason, caller.actor)
+    session.flush()
+    if {"product_id", "quantity"} & changes.keys() or session.get(Promise, order_id) is not None:
+        ledger.promise_order(session, promiser, row, "changed")
     session.commit()
     return row
 
 
 @router.post("/{order_id}/status", response_model=OrderOut, responses=ERRORS)
-def move_order(order_id: str, move: StatusMove, session: SessionDep, caller: Planner) -> OrderRow:
-    """Move along received → reviewed → confirmed → in_production → ... → closed; cancel before production."""
+def move_order(
+    order_id: str, move: StatusMove, session: SessionDep, caller: Planner, promiser: PromiserDep
+) -> OrderRow:
+    """Move along received → reviewed → confirmed → in_production → ... → closed; cancel before production.
+
+    Confirming checks the review rules (409 naming the rule) and keeps room in the ledger.
+    """
+    if move.status == "confirmed":
+        rules.check_can_confirm(session, store.order_record(store.get_order(session, order_id)))
+    ledger.serialize(session)
     row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor)
+    session.flush()
+    if move.status == "confirmed":
+        ledger.promise_order(session, promiser, row, "confirmed")
+    elif move.status not in ledger.ACTIVE:
+        ledger.drop_promise(session, order_id)
     session.commit()
     return row
+
+
+@router.post("/{order_id}/reviews", response_model=ReviewOut, status_code=status.HTTP_201_CREATED, responses=ERRORS)
+def record_review(order_id: str, review: ReviewIn, session: SessionDep, caller: OrderWriter) -> OrderReview:
+    """Record one department's verdict in a non-regular order's joint review (in its history too)."""
+    entry = rules.record_review(session, order_id, review.model_dump(), caller.actor)
+    session.commit()
+    return entry

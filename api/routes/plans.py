@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import csv
 import io as stdio
-import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from api import store
+from api import planning, store
 from api.db import PlanJob, Publication, utcnow
-from api.deps import CallerDep, Planner, RunnerDep, SessionDep, SettingsDep
-from api.promising import hold_as_order, open_holds
+from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep
 from api.schemas import ErrorOut, PlanAccepted, PlanOut, PlanRequest, Published
 from solver import io
-from solver.validation import validate_schedule
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -39,22 +36,8 @@ def start_plan(
     cap = settings.max_time_limit(caller.role)
     if time_limit > cap:
         raise HTTPException(422, f"time_limit_s {time_limit:g} is above the {caller.role} role's cap of {cap:g} s")
-    baseline = None
-    if request.baseline is not None:
-        baseline = store.get_plan(session, request.baseline).plan_id
-    snapshot = store.dataset_document(session)
-    snapshot["orders"] += [hold_as_order(hold) for hold in open_holds(session)]  # held room stays held
-    job = PlanJob(
-        plan_id=uuid.uuid4().hex[:12],
-        status="queued",
-        created_by=caller.actor,
-        parameters={"time_limit_s": time_limit, "frozen_days": request.frozen_days, "seed": request.seed},
-        baseline_plan_id=baseline,
-        input_snapshot=snapshot,
-        progress={},
-    )
-    session.add(job)
-    session.commit()
+    parameters = planning.PlanParameters(time_limit, request.frozen_days, request.seed, request.baseline)
+    job = planning.new_job(session, parameters, caller.actor)
     runner.submit(job.plan_id)
     response.headers["Location"] = f"/v1/plans/{job.plan_id}"
     return PlanAccepted(plan_id=job.plan_id, status=job.status)
@@ -101,32 +84,12 @@ def cancel_plan(plan_id: str, session: SessionDep, _: Planner, runner: RunnerDep
 
 
 @router.post("/{plan_id}/publish", response_model=Published, responses=ERRORS)
-def publish_plan(plan_id: str, session: SessionDep, caller: Planner) -> Published:
+def publish_plan(plan_id: str, session: SessionDep, caller: Planner, promiser: PromiserDep) -> Published:
     """Make a finished plan the one the shop follows, once the independent validator accepts it."""
     job = store.get_plan(session, plan_id)
-    if job.status not in ("succeeded", "cancelled") or job.schedule is None:
-        raise store.Conflict(f"plan {job.plan_id} is {job.status}: only a finished plan can be published")
-    violations = validate_schedule(
-        io.load_json_document(job.input_snapshot, "$"),
-        job.schedule,
-        previous=_baseline(session, job),
-        frozen_days=job.parameters.get("frozen_days"),
-    )
-    if violations:
-        raise store.Conflict(
-            f"plan {job.plan_id} breaks {len(violations)} rule(s)", violations=[str(v) for v in violations[:50]]
-        )
-    store.publish(session, job, caller.actor)
-    session.commit()
+    planning.publish(session, promiser, job, caller.actor)
     newest = session.scalars(select(Publication).order_by(Publication.id.desc()).limit(1)).one()
     return Published(plan_id=job.plan_id, published_at=newest.at)
-
-
-def _baseline(session, job: PlanJob) -> dict[str, Any] | None:
-    if job.baseline_plan_id is None:
-        return None
-    baseline = session.get(PlanJob, job.baseline_plan_id)
-    return baseline.schedule if baseline else None
 
 
 def _plan_out(job: PlanJob, published_plan_id: str | None) -> PlanOut:

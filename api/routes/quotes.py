@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import select
 
-from api import store
+from api import ledger, rules, store
 from api.db import QuoteHold, utcnow
-from api.deps import CallerDep, OrderWriter, SessionDep, SettingsDep
-from api.promising import open_holds
-from api.schemas import ErrorOut, QuoteConfirmed, QuoteOut, QuoteRequest
+from api.deps import CallerDep, OrderWriter, PromiserDep, SessionDep, SettingsDep
+from api.promising import open_holds, promised_date
+from api.schemas import ErrorOut, QuoteConfirm, QuoteConfirmed, QuoteOut, QuoteRequest
 
 router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
 
@@ -20,14 +20,23 @@ ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": Err
 
 
 @router.post("", response_model=QuoteOut, status_code=status.HTTP_201_CREATED, responses=ERRORS)
-def hold_quote(body: QuoteRequest, request: Request, session: SessionDep, caller: OrderWriter, settings: SettingsDep):
-    """Answer the feasibility request and hold its placement until it expires (default 24 h)."""
+def hold_quote(
+    body: QuoteRequest, session: SessionDep, caller: OrderWriter, settings: SettingsDep, promiser: PromiserDep
+) -> QuoteOut:
+    """Answer the feasibility request and hold its placement until it expires (default 24 h).
+
+    The hold promises the requested date when the placement meets it, else the earliest one.
+    """
     asked = body.model_dump(mode="json", exclude={"hold_hours"})
-    answer = request.app.state.promiser.answer(
-        session, {**body.model_dump(exclude={"hold_hours"}), "resequence": False}
+    rules.check_can_hold(asked)
+    ledger.serialize(session)  # placed after every earlier hold and promise, and before any later one
+    answer = promiser.answer(
+        session, {**body.model_dump(exclude={"hold_hours"}), "resequence": False}, keep_session=True
     )
     if answer["placement"] is None:
-        raise store.Conflict("nothing to hold: the order cannot be placed in the published plan", answer=answer)
+        raise store.Conflict(
+            "nothing to hold: the order cannot be placed in the published plan", code="no_room", answer=answer
+        )
     hours = body.hold_hours or settings.quote_hold_hours
     hold = QuoteHold(
         quote_id=uuid.uuid4().hex[:12],
@@ -48,28 +57,39 @@ def list_quotes(session: SessionDep, _: CallerDep) -> list[QuoteOut]:
 
 
 @router.post("/{quote_id}/confirm", response_model=QuoteConfirmed, status_code=201, responses=ERRORS)
-def confirm_quote(quote_id: str, session: SessionDep, caller: OrderWriter) -> QuoteConfirmed:
-    """Turn the hold into a confirmed order due on the promised date."""
+def confirm_quote(
+    quote_id: str, session: SessionDep, caller: OrderWriter, body: QuoteConfirm | None = None
+) -> QuoteConfirmed:
+    """Turn the hold into a confirmed order due on the agreed date; its room moves to the ledger.
+
+    A special order needs its 30 % deposit recorded (here, or in the hold's request) first.
+    """
+    ledger.serialize(session)
     hold = _open_hold(session, quote_id)
-    asked = hold.request
+    asked = dict(hold.request)
+    if body is not None and body.deposit_ratio is not None:
+        asked["deposit_ratio"] = body.deposit_ratio
     record = {
         "order_id": f"Q-{hold.quote_id}",
         "product_id": asked["product_id"],
         "quantity": asked["quantity"],
-        "due_date": hold.answer["earliest_delivery_fixed"],
+        "due_date": promised_date(hold),
         "priority": asked.get("priority", 1),
         "status": "confirmed",
         "order_type": asked.get("order_type", "regular"),
     }
     record |= {k: asked[k] for k in ("customer_id", "deposit_ratio") if asked.get(k) is not None}
+    rules.check_can_confirm(session, record)
     store.create_order(session, {**record, "reason": f"quote {hold.quote_id} confirmed"}, caller.actor)
+    ledger.keep_hold_room(session, hold, record["order_id"])
     hold.status, hold.order_id = "confirmed", record["order_id"]
     session.commit()
-    return QuoteConfirmed(order_id=record["order_id"])
+    return QuoteConfirmed(order_id=record["order_id"], promised_delivery=record["due_date"])
 
 
 @router.delete("/{quote_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
 def release_quote(quote_id: str, session: SessionDep, _: OrderWriter) -> Response:
+    ledger.serialize(session)
     hold = _open_hold(session, quote_id)
     hold.status = "released"
     session.commit()
@@ -81,9 +101,9 @@ def _open_hold(session, quote_id: str) -> QuoteHold:
     if hold is None:
         raise store.NotFound(f"quote {quote_id} does not exist")
     if hold.status != "open":
-        raise store.Conflict(f"quote {quote_id} is {hold.status}")
+        raise store.Conflict(f"quote {quote_id} is {hold.status}", code=f"quote_{hold.status}")
     if hold.expires_at <= utcnow():
-        raise store.Conflict(f"quote {quote_id} expired at {hold.expires_at.isoformat()}")
+        raise store.Conflict(f"quote {quote_id} expired at {hold.expires_at.isoformat()}", code="quote_expired")
     return hold
 
 
@@ -92,7 +112,8 @@ def _out(hold: QuoteHold) -> QuoteOut:
         quote_id=hold.quote_id,
         status=hold.status,
         expires_at=hold.expires_at,
-        promised_delivery=hold.answer.get("earliest_delivery_fixed"),
+        promised_delivery=promised_date(hold),
+        at_risk=bool(hold.answer.get("at_risk")),
         placement=hold.answer.get("placement"),
         request=hold.request,
         order_id=hold.order_id,

@@ -12,6 +12,8 @@ from api.main import create_app
 from tests.api.conftest import PLANNER, make_settings
 
 TABLES = {"master_data", "orders", "order_events", "plans", "publications", "quotes"}
+TABLES |= {"ledger_lock", "promises", "order_reviews"}
+HEAD = "0002"
 
 
 def test_migrations_create_every_table_once(database_url: str) -> None:
@@ -22,12 +24,12 @@ def test_migrations_create_every_table_once(database_url: str) -> None:
         tables = set(inspect(database.engine).get_table_names())
         assert tables == TABLES | {"alembic_version"}
         with database.engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
         database.migrate()  # a second run is a no-op
         assert set(inspect(database.engine).get_table_names()) == tables
         with database.engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
-            assert MigrationContext.configure(connection).get_current_revision() == "0001"
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
+            assert MigrationContext.configure(connection).get_current_revision() == HEAD
     finally:
         database.engine.dispose()
 

@@ -163,6 +163,9 @@ def test_get_with_history_and_404(client: TestClient, loaded: dict) -> None:
     assert response.status_code == 200
     order = response.json()
     assert order | {"history": None, "created_at": None, "updated_at": None} == {
+        "reviews": [],
+        "joint_review": {},
+        "promise": None,  # nothing is published: no room is kept yet
         "order_id": "SO-2611-0006",
         "product_id": "RMU-001",
         "quantity": 6,
