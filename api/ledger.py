@@ -36,7 +36,9 @@ from api.promising import (
     promised_date,
     prospect_of_order,
 )
+from solver.domain import Order
 from solver.promise import PlanLedger, Prospect, earliest_delivery_fixed
+from solver.validation import Violation, recompute_objective, validate_schedule
 
 log = logging.getLogger(__name__)
 
@@ -291,3 +293,40 @@ def _set_hold_placement(hold: QuoteHold, placement: dict[str, Any] | None, plan_
 
 def _placement_of(entry: dict[str, Any]) -> dict[str, Any]:
     return {name: entry[name] for name in PLACEMENT_FIELDS if name in entry}
+
+
+# -- the check: the published plan and every reservation together are a valid schedule --------------
+
+
+def reservations_check(session: Session, promiser: Promiser) -> list[Violation]:
+    """Validate the published plan with every hold and promise added as a planned run.
+
+    Each reservation becomes an order due on its own delivery date, so the validator
+    checks capacity, carry-over, materials and the calendar of all of them together.
+    """
+    plan = promiser.plan(session, store.published_plan_id(session) or "current")
+    holds, promises = open_holds(session), all_promises(session)
+    superseded = {p.order_id for p in promises}
+    kept = [e for e in plan.schedule["orders"] if _kept(e["order_id"], superseded)]
+    runs = [(f"R-HOLD-{h.quote_id}", h.request, h.answer.get("placement")) for h in holds]
+    runs += [(f"R-{p.order_id}", {"product_id": p.product_id, "quantity": p.quantity}, p.placement) for p in promises]
+    runs = [run for run in runs if run[2]]
+    orders = [o for o in plan.dataset.orders if _kept(o.order_id, superseded)]
+    orders += [
+        Order(run_id, asked["product_id"], asked["quantity"], dt.date.fromisoformat(run["delivery_date"]))
+        for run_id, asked, run in runs
+    ]
+    entries = kept + [_entry(run_id, run) for run_id, _, run in runs]
+    unscheduled = [u for u in plan.schedule.get("unscheduled", []) if _kept(u["order_id"], superseded)]
+    document = {"plan_start": plan.schedule["plan_start"], "orders": entries, "unscheduled": unscheduled}
+    dataset = plan.dataset.replace(orders=tuple(orders))
+    document["objective"] = recompute_objective(dataset, document)  # what it is, so only the runs are judged
+    return validate_schedule(dataset, document)
+
+
+def _kept(order_id: str, superseded: set[str]) -> bool:
+    return not order_id.startswith(HOLD_PREFIX) and order_id not in superseded
+
+
+def _entry(run_id: str, run: dict[str, Any]) -> dict[str, Any]:
+    return {"order_id": run_id, **run, "due_date": run["delivery_date"], "days_late": 0}
