@@ -309,11 +309,17 @@ def reservations_check(session: Session, promiser: Promiser) -> list[Violation]:
     superseded = {p.order_id for p in promises}
     kept = [e for e in plan.schedule["orders"] if _kept(e["order_id"], superseded)]
     runs = [(f"R-HOLD-{h.quote_id}", h.request, h.answer.get("placement")) for h in holds]
-    runs += [(f"R-{p.order_id}", {"product_id": p.product_id, "quantity": p.quantity}, p.placement) for p in promises]
+    runs += [(f"R-{p.order_id}", _promised_order(session, p), p.placement) for p in promises]
     runs = [run for run in runs if run[2]]
     orders = [o for o in plan.dataset.orders if _kept(o.order_id, superseded)]
     orders += [
-        Order(run_id, asked["product_id"], asked["quantity"], dt.date.fromisoformat(run["delivery_date"]))
+        Order(
+            run_id,
+            asked["product_id"],
+            asked["quantity"],
+            dt.date.fromisoformat(run["delivery_date"]),
+            customer_id=asked.get("customer_id"),  # the transit days to it
+        )
         for run_id, asked, run in runs
     ]
     entries = kept + [_entry(run_id, run) for run_id, _, run in runs]
@@ -322,6 +328,12 @@ def reservations_check(session: Session, promiser: Promiser) -> list[Violation]:
     dataset = plan.dataset.replace(orders=tuple(orders))
     document["objective"] = recompute_objective(dataset, document)  # what it is, so only the runs are judged
     return validate_schedule(dataset, document)
+
+
+def _promised_order(session: Session, promise: Promise) -> dict[str, Any]:
+    row = session.get(OrderRow, promise.order_id)
+    customer = row.customer_id if row is not None else None
+    return {"product_id": promise.product_id, "quantity": promise.quantity, "customer_id": customer}
 
 
 def _kept(order_id: str, superseded: set[str]) -> bool:

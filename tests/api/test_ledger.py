@@ -7,10 +7,14 @@ planned run (:func:`api.ledger.reservations_check`): no minute or unit is handed
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api import ledger
 from solver import io
@@ -200,3 +204,73 @@ def test_fifty_concurrent_confirms_with_fifty_answers(client):
     assert codes == [201] * 50 + [200] * 50
     assert len(client.get("/v1/quotes", headers=SALES).json()) == 0
     assert_nothing_double_booked(client)
+
+
+OPERATIONS = st.sampled_from(("feasibility", "hold", "confirm", "release", "new_order", "change"))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(OPERATIONS, st.integers(1, 9), st.integers(0, 1000)), min_size=1, max_size=10))
+def test_any_sequence_between_publishes_hands_out_valid_room(published_small, steps):
+    """Feasibility, hold, confirm, release, new order and change in any order: the published
+    plan and every placement handed out stay a valid schedule together."""
+    client, products = published_small
+    for operation, quantity, pick in steps:
+        product = products[pick % len(products)]
+        STEPS[operation](client, product, quantity, pick)
+        assert_nothing_double_booked(client)
+
+
+def _feasibility(client: TestClient, product: str, quantity: int, _: int) -> None:
+    body = {"product_id": product, "quantity": quantity, "due_date": "2027-01-10", "resequence": False}
+    assert client.post("/v1/feasibility", json=body, headers=SALES).status_code == 200
+
+
+def _hold(client: TestClient, product: str, quantity: int, _: int) -> None:
+    body = {"product_id": product, "quantity": quantity, "due_date": "2027-01-10"}
+    assert client.post("/v1/quotes", json=body, headers=SALES).status_code in (201, 409)  # 409: no room left
+
+
+def _open_quote(client: TestClient, pick: int) -> str | None:
+    quotes = client.get("/v1/quotes", headers=SALES).json()
+    return quotes[pick % len(quotes)]["quote_id"] if quotes else None
+
+
+def _confirm(client: TestClient, _: str, __: int, pick: int) -> None:
+    if quote_id := _open_quote(client, pick):
+        assert confirm(client, quote_id).status_code == 201
+
+
+def _release(client: TestClient, _: str, __: int, pick: int) -> None:
+    if quote_id := _open_quote(client, pick):
+        assert client.delete(f"/v1/quotes/{quote_id}", headers=SALES).status_code == 204
+
+
+def _new_order(client: TestClient, product: str, quantity: int, _: int) -> None:
+    order_id = f"P-{uuid.uuid4().hex[:8]}"
+    body = {"order_id": order_id, "product_id": product, "quantity": quantity, "due_date": "2027-01-10"}
+    assert client.post("/v1/orders", json=body | {"status": "confirmed"}, headers=PLANNER).status_code == 201
+
+
+def _change(client: TestClient, _: str, quantity: int, pick: int) -> None:
+    confirmed = client.get("/v1/orders", params={"status": "confirmed"}, headers=SALES).json()
+    if confirmed:
+        order_id = confirmed[pick % len(confirmed)]["order_id"]
+        change = {"quantity": quantity, "reason": "customer's written confirmation"}
+        assert client.patch(f"/v1/orders/{order_id}", json=change, headers=PLANNER).status_code == 200
+
+
+STEPS = {
+    "feasibility": _feasibility,
+    "hold": _hold,
+    "confirm": _confirm,
+    "release": _release,
+    "new_order": _new_order,
+    "change": _change,
+}
+
+
+@pytest.fixture
+def published_small(client, loaded) -> tuple[TestClient, list[str]]:
+    published(client)
+    return client, ["HV-002", "RMU-002", "DB-002", "LV-002"]
