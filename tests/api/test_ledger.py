@@ -206,6 +206,23 @@ def test_fifty_concurrent_confirms_with_fifty_answers(client):
     assert_nothing_double_booked(client)
 
 
+def test_thirty_concurrent_holds_never_take_the_same_room(client):
+    roomy = generate_dataset(40, 4, 90, 3)
+    document = io.dataset_document(roomy) | {"bom": []}
+    assert client.put("/v1/dataset", json=document, headers=PLANNER).status_code == 200
+    published(client)
+    product = min(roomy.routings, key=lambda r: -r.units_per_hour).product_id  # one product: one set of lines
+    body = {"product_id": product, "quantity": 20, "due_date": "2030-01-01"}
+
+    def hold_one(_: int) -> int:
+        return client.post("/v1/quotes", json=body, headers=SALES).status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(pool.map(hold_one, range(30)))
+    assert set(codes) <= {201, 409} and codes.count(201) >= 10
+    assert_nothing_double_booked(client)
+
+
 OPERATIONS = st.sampled_from(("feasibility", "hold", "confirm", "release", "new_order", "change"))
 
 
