@@ -72,7 +72,11 @@ def change_order(order_id: str, change: OrderChange, session: SessionDep, caller
 
 @router.post("/{order_id}/status", response_model=OrderOut, responses=ERRORS)
 def move_order(order_id: str, move: StatusMove, session: SessionDep, caller: Planner) -> OrderRow:
-    """Move along received → reviewed → confirmed → in_production → ... → closed; cancel before production."""
-    row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor)
+    """Move along received → reviewed → confirmed → in_production → ... → closed; cancel before production.
+
+    ``date`` is the day it happened (default today, never in the future): the day an order
+    was ``shipped`` is its dispatch day in ``GET /v1/reports/dispatch``.
+    """
+    row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor, move.date)
     session.commit()
     return row
