@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
 
 from api import reports
 from api.deps import CallerDep, OrderWriter, SessionDep
@@ -76,7 +77,7 @@ def receive_information(order_id: str, body: InfoNote, session: SessionDep, call
     return _record(session, order_id, "info_received", body.note, caller.actor)
 
 
-def _record(session: SessionDep, order_id: str, kind: str, note: str, actor: str) -> OrderEventOut:
+def _record(session: Session, order_id: str, kind: str, note: str, actor: str) -> OrderEventOut:
     event = reports.record_information(session, order_id, kind, note, actor)
     session.commit()
     return OrderEventOut.model_validate(event, from_attributes=True)

@@ -113,7 +113,7 @@ def test_dispatch_report_counts_on_time_late_and_not_dispatched_per_region(tiny:
     # O3 (due 11-06) is not dispatched
 
     body = report(tiny, **{"from": "2026-11-02", "to": "2026-11-16"})
-    assert body["plans"] == ["plan-a", "plan-b"]
+    assert (body["from"], body["to"], body["plans"]) == ("2026-11-02", "2026-11-16", ["plan-a", "plan-b"])
     groups = {g["key"]: g for g in body["groups"]}
     assert [g["key"] for g in body["groups"]] == ["华东", "华南", ""]  # the unassigned group last
     # 华东: O1 on time, O2 late → 1 / 2; 30 units demanded, 30 shipped

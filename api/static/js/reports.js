@@ -73,9 +73,8 @@ export class ReportsView {
 
   drawProcess(report) {
     const rows = report.overdue;
-    const counts = Object.fromEntries(Object.entries(report.counts).map(([stage, n]) => [stage, n]));
     this.root.querySelector("#process-summary").textContent = rows.length
-      ? t("reports.process_summary", { as_of: report.as_of, ...counts })
+      ? t("reports.process_summary", { as_of: report.as_of, ...report.counts })
       : t("reports.process_none", { as_of: report.as_of });
     const columns = PROCESS_COLUMNS.map((c) => ({ ...c, label: t(c.label), sortValue: c.value }));
     const cell = (row, column) => esc(column.value ? column.value(row) : row[column.key]);
