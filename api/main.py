@@ -17,7 +17,7 @@ from api.config import Settings, get_settings
 from api.db import Database
 from api.jobs import JobRunner
 from api.promising import Promiser
-from api.routes import dataset, feasibility, health, orders, plans, quotes, ui
+from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, ui
 from solver.domain import DatasetError
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plans.router,
         feasibility.router,
         quotes.router,
+        reports.router,
+        reports.orders_router,
         ui.router,
     ):
         app.include_router(router)

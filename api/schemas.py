@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from solver.domain import ORDER_STATUSES, ORDER_TYPES
 
@@ -79,6 +79,23 @@ class StatusMove(BaseModel):
     status: OrderStatus
     line_id: str | None = None
     reason: str = ""
+    date: dt.date | None = Field(None, description="the day it happened (default today); not in the future")
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_the_future(cls, value: dt.date | None) -> dt.date | None:
+        # a dispatch recorded ahead of time would count as on time before it happened
+        if value is not None and value > dt.date.today():
+            raise ValueError(f"{value.isoformat()} is in the future: record a move once it has happened")
+        return value
+
+
+class InfoNote(BaseModel):
+    """What information is missing (or what the customer sent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field("", max_length=2000)
 
 
 class OrderEventOut(BaseModel):
@@ -240,3 +257,53 @@ class PromiseOut(BaseModel):
     plan_id: str | None = None
     source: str
     at_risk: bool
+
+
+class DispatchTally(BaseModel):
+    orders_due: int
+    dispatched_on_time: int
+    dispatched_late: int
+    not_dispatched: int
+    on_time_rate: float | None = Field(description="on time / due; null when none was due")
+    units_demanded: int
+    units_shipped: int
+
+
+class DispatchWeek(DispatchTally):
+    week_start: dt.date = Field(description="the Monday of the ISO week")
+
+
+class DispatchGroup(DispatchTally):
+    key: str = Field(description='the region or customer id; "" for orders whose customer has no region')
+    name: str
+    weeks: list[DispatchWeek]
+
+
+class DispatchTotal(DispatchTally):
+    weeks: list[DispatchWeek]
+
+
+class DispatchReport(BaseModel):
+    from_: dt.date = Field(alias="from", serialization_alias="from")
+    to: dt.date
+    group_by: Literal["region", "customer"]
+    groups: list[DispatchGroup]
+    total: DispatchTotal
+    plans: list[str] = Field(description="the published plans in force on some day of the period")
+
+
+class OverdueStage(BaseModel):
+    order_id: str
+    customer_id: str | None = None
+    stage: Literal["review", "information", "release", "plan"]
+    since: dt.date
+    due_by: dt.date
+    working_days_overdue: int
+    met_on: dt.date | None = Field(None, description="when the stage was done late (include_met=true only)")
+
+
+class OrderProcessReport(BaseModel):
+    as_of: dt.date
+    overdue: list[OverdueStage]
+    counts: dict[str, int]
+    warnings: list[str]

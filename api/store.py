@@ -238,8 +238,16 @@ def change_order(session: Session, order_id: str, changes: dict[str, Any], reaso
     return row
 
 
-def move_order(session: Session, order_id: str, status: str, line_id: str | None, reason: str, actor: str) -> OrderRow:
-    """Move an order along its lifecycle; an illegal move is a :class:`Conflict`."""
+def move_order(
+    session: Session,
+    order_id: str,
+    status: str,
+    line_id: str | None,
+    reason: str,
+    actor: str,
+    date: dt.date | None = None,
+) -> OrderRow:
+    """Move an order along its lifecycle on ``date`` (today by default); an illegal move is a :class:`Conflict`."""
     row = get_order(session, order_id)
     allowed = LIFECYCLE[row.status]
     if status not in allowed:
@@ -252,7 +260,10 @@ def move_order(session: Session, order_id: str, status: str, line_id: str | None
         row.pinned_line = line_id
     before = row.status
     row.status, row.updated_at = status, utcnow()
-    _event(session, order_id, actor, "status", {"from": before, "to": status, "line_id": line_id}, reason)
+    # the day it happened, which the dispatch report reads: it may be recorded a day or two later
+    happened = (date or dt.date.today()).isoformat()
+    detail = {"from": before, "to": status, "line_id": line_id, "date": happened}
+    _event(session, order_id, actor, "status", detail, reason)
     return row
 
 

@@ -59,7 +59,9 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log the 
 def solve(
     dataset: Annotated[Path, typer.Argument(help="CSV folder, .json document or .xlsx workbook.")],
     out: Annotated[Path | None, typer.Option(help="Write the schedule document (JSON) here.")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write orders.csv, daily_plan.csv, line_loads.csv here.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="Write orders.csv, daily_plan.csv, line_loads.csv, dispatch_plan.csv here.")
+    ] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds, everything included.", min=0.1)] = 30.0,
     workers: Annotated[int, typer.Option(help="CP-SAT worker threads.", min=1)] = 2,
     seed: Annotated[int, typer.Option(help="Random seed of the search.")] = 0,
@@ -96,12 +98,12 @@ def solve(
     if out:
         io.write_schedule_json(result.schedule, out)
     if csv:
-        io.write_schedule_csv(result.schedule, csv)
+        io.write_schedule_csv(result.schedule, csv, data)
     print_summary(result, violations)
     if out:
         console.print(f"schedule written to {out}")
     if csv:
-        console.print(f"orders.csv, daily_plan.csv and line_loads.csv written to {csv}")
+        console.print(f"orders.csv, daily_plan.csv, line_loads.csv and dispatch_plan.csv written to {csv}")
     if violations:
         raise typer.Exit(EXIT_INVALID)
 

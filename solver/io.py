@@ -623,6 +623,59 @@ def daily_plan_rows(schedule: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["line_id"], r["date"], r["order_id"]))
 
 
+DISPATCH_COLUMNS = (
+    "dispatch_date",
+    "order_id",
+    "customer_id",
+    "customer_name",
+    "region",
+    "product_id",
+    "product_name",
+    "quantity",
+    "transit_days",
+    "delivery_date",
+    "due_date",
+    "days_late",
+    "line_id",
+)
+
+
+def dispatch_plan_rows(schedule: dict[str, Any], dataset: Dataset) -> list[dict[str, Any]]:
+    """The daily dispatch plan (日发货计划): one row per planned order, by dispatch date then order.
+
+    Customer name, region and transit days come from ``dataset``'s customers, the
+    product's name from its products; they are blank when the dataset does not know them.
+    """
+    rows = [_dispatch_row(entry, dataset) for entry in schedule["orders"]]
+    return sorted(rows, key=lambda r: (r["dispatch_date"], r["order_id"]))
+
+
+def _dispatch_row(entry: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
+    order = dataset.order_by_id.get(entry["order_id"])
+    customer_id = entry.get("customer_id") or (order.customer_id if order else None) or ""
+    product_id = entry.get("product_id") or (order.product_id if order else "")
+    customer = dataset.customer_by_id.get(customer_id)
+    product = dataset.product_by_id.get(product_id)
+    quantity = entry.get("quantity") or (order.quantity if order else None)
+    if quantity is None:  # a schedule without quantities: what its days make
+        quantity = sum(a["quantity"] for a in entry.get("allocations", []))
+    return {
+        "dispatch_date": entry["dispatch_date"],
+        "order_id": entry["order_id"],
+        "customer_id": customer_id,
+        "customer_name": customer.name if customer else "",
+        "region": customer.region if customer else "",
+        "product_id": product_id,
+        "product_name": product.name if product else "",
+        "quantity": quantity,
+        "transit_days": customer.transit_days if customer else "",
+        "delivery_date": entry.get("delivery_date", ""),
+        "due_date": entry.get("due_date", ""),
+        "days_late": entry.get("days_late", ""),
+        "line_id": entry.get("line_id", ""),
+    }
+
+
 def _atomic_write(path: Path, text: str) -> None:
     """Write through a temporary file so a failure never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -635,8 +688,9 @@ def write_schedule_json(schedule: dict[str, Any], path: str | Path) -> None:
     _atomic_write(Path(path), json.dumps(schedule, ensure_ascii=False, indent=2) + "\n")
 
 
-def write_schedule_csv(schedule: dict[str, Any], folder: str | Path) -> list[Path]:
-    """Write ``orders.csv``, ``daily_plan.csv`` and ``line_loads.csv``; returns the paths."""
+def write_schedule_csv(schedule: dict[str, Any], folder: str | Path, dataset: Dataset | None = None) -> list[Path]:
+    """Write ``orders.csv``, ``daily_plan.csv``, ``line_loads.csv`` and, given the dataset
+    (customers and regions), ``dispatch_plan.csv``; returns the paths."""
     folder = Path(folder)
     tables = {
         "orders.csv": pd.DataFrame(schedule_order_rows(schedule), columns=[*ORDER_COLUMNS, "unscheduled_reason"]),
@@ -647,6 +701,9 @@ def write_schedule_csv(schedule: dict[str, Any], folder: str | Path) -> list[Pat
             schedule.get("line_loads", []), columns=["line_id", "date", "minutes_used", "minutes_available"]
         ),
     }
+    if dataset is not None:
+        rows = dispatch_plan_rows(schedule, dataset)
+        tables["dispatch_plan.csv"] = pd.DataFrame(rows, columns=list(DISPATCH_COLUMNS))
     written = []
     for name, frame in tables.items():
         _atomic_write(folder / name, frame.to_csv(index=False))

@@ -29,6 +29,10 @@ def test_solve_writes_a_valid_schedule_and_csvs(tmp_path):
     assert daily[0] == "line_id,date,order_id,product_id,minutes,quantity"
     assert len(daily) - 1 == sum(len(o["allocations"]) for o in schedule["orders"])
     assert (tmp_path / "csv" / "orders.csv").exists()
+    dispatch = (tmp_path / "csv" / "dispatch_plan.csv").read_text(encoding="utf-8").splitlines()
+    assert dispatch[0].startswith("dispatch_date,order_id,customer_id,customer_name,region,")
+    assert len(dispatch) - 1 == len(schedule["orders"])
+    assert "dispatch_plan.csv" in result.output
 
     assert runner.invoke(app, ["validate", str(folder), str(out)]).exit_code == 0
 

@@ -146,3 +146,78 @@ def test_not_json_and_missing_path(tmp_path):
     path.write_text("{not json", encoding="utf-8")
     assert problems_of(path)[0].startswith("broken.json: not valid JSON")
     assert problems_of(tmp_path / "nowhere")[0].endswith("no such file or folder")
+
+
+def test_dispatch_plan_rows_name_customer_region_and_transit(tmp_path):
+    files = dict(VALID)
+    files["customers.csv"] = "customer_id,name,region,transit_days\nC1,国网江苏,华东,3\n"
+    files["orders.csv"] = (
+        "order_id,product_id,quantity,due_date,customer_id\n"
+        "SO-1,P1,12,2026-12-18,C1\n"
+        "SO-2,P1,4,2026-12-10,C9X\n"
+        "SO-3,P1,6,2026-12-10,\n"
+    ).replace("C9X", "")
+    dataset = io.load_dataset(write_folder(tmp_path / "d", files))
+    # a hand-made schedule: SO-2 and SO-3 leave the same day (order id breaks the tie), SO-1 earlier
+    entry = {"line_id": "L1", "allocations": [], "days_late": 0}
+    schedule = {
+        "orders": [
+            entry
+            | {
+                "order_id": "SO-3",
+                "dispatch_date": "2026-12-04",
+                "delivery_date": "2026-12-04",
+                "due_date": "2026-12-10",
+            },
+            entry
+            | {
+                "order_id": "SO-2",
+                "dispatch_date": "2026-12-04",
+                "delivery_date": "2026-12-04",
+                "due_date": "2026-12-10",
+            },
+            entry
+            | {
+                "order_id": "SO-1",
+                "dispatch_date": "2026-12-03",
+                "delivery_date": "2026-12-06",
+                "due_date": "2026-12-18",
+            },
+        ],
+        "unscheduled": [],
+    }
+    rows = io.dispatch_plan_rows(schedule, dataset)
+    assert [r["order_id"] for r in rows] == ["SO-1", "SO-2", "SO-3"]
+    assert rows[0] == {
+        "dispatch_date": "2026-12-03",
+        "order_id": "SO-1",
+        "customer_id": "C1",
+        "customer_name": "国网江苏",
+        "region": "华东",
+        "product_id": "P1",
+        "product_name": "KYN28 开关柜",
+        "quantity": 12,
+        "transit_days": 3,
+        "delivery_date": "2026-12-06",
+        "due_date": "2026-12-18",
+        "days_late": 0,
+        "line_id": "L1",
+    }
+    # no customer: name, region and transit days blank, not guessed
+    assert (rows[1]["customer_id"], rows[1]["customer_name"], rows[1]["region"], rows[1]["transit_days"]) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert rows[1]["quantity"] == 4
+
+
+def test_write_schedule_csv_adds_the_dispatch_plan_only_with_the_dataset(tmp_path):
+    dataset = io.load_dataset(write_folder(tmp_path / "d", VALID))
+    schedule = {"orders": [], "unscheduled": [], "line_loads": []}
+    assert not any(p.name == "dispatch_plan.csv" for p in io.write_schedule_csv(schedule, tmp_path / "a"))
+    written = io.write_schedule_csv(schedule, tmp_path / "b", dataset)
+    assert (tmp_path / "b" / "dispatch_plan.csv") in written
+    header = (tmp_path / "b" / "dispatch_plan.csv").read_text(encoding="utf-8").strip()
+    assert header == ",".join(io.DISPATCH_COLUMNS)

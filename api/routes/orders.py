@@ -115,11 +115,13 @@ def move_order(
     """Move along received → reviewed → confirmed → in_production → ... → closed; cancel before production.
 
     Confirming checks the review rules (409 naming the rule) and keeps room in the ledger.
+    ``date`` is the day it happened (default today, never in the future): the day an order
+    was ``shipped`` is its dispatch day in ``GET /v1/reports/dispatch``.
     """
     if move.status == "confirmed":
         rules.check_can_confirm(session, store.order_record(store.get_order(session, order_id)))
     ledger.serialize(session)
-    row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor)
+    row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor, move.date)
     session.flush()
     if move.status == "confirmed":
         ledger.promise_order(session, promiser, row, "confirmed")

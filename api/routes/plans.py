@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io as stdio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -57,16 +59,45 @@ def get_plan(plan_id: str, session: SessionDep, _: CallerDep) -> PlanOut:
 
 @router.get("/{plan_id}/schedule", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
 def get_schedule(
-    plan_id: str, session: SessionDep, _: CallerDep, format: Literal["json", "csv", "daily"] = "json"
+    plan_id: str,
+    session: SessionDep,
+    _: CallerDep,
+    format: Literal["json", "csv", "daily", "dispatch"] = "json",
+    from_: Annotated[dt.date | None, Query(alias="from", description="dispatch plan: first dispatch day")] = None,
+    to: Annotated[dt.date | None, Query(description="dispatch plan: last dispatch day")] = None,
+    region: Annotated[str | None, Query(description="dispatch plan: one sales region")] = None,
+    accept: Annotated[str, Header()] = "",
 ) -> Response:
-    """The schedule document; ``format=csv`` one row per order, ``format=daily`` per line and day."""
+    """The schedule document; ``format=csv`` one row per order, ``format=daily`` per line and day,
+    ``format=dispatch`` the dispatch plan (CSV, or JSON rows when the request accepts only JSON)."""
     job = store.get_plan(session, plan_id)
     if job.schedule is None:
         raise store.Conflict(f"plan {job.plan_id} has no schedule yet (status {job.status})", status=job.status)
     if format == "json":
         return JSONResponse(job.schedule)
+    if format == "dispatch":
+        rows = _dispatch_rows(job, from_, to, region)
+        if "application/json" in accept and "text/csv" not in accept:
+            return JSONResponse(rows)
+        return Response(_csv(rows, list(io.DISPATCH_COLUMNS)), media_type="text/csv; charset=utf-8")
     rows = io.schedule_order_rows(job.schedule) if format == "csv" else io.daily_plan_rows(job.schedule)
     return Response(_csv(rows), media_type="text/csv; charset=utf-8")
+
+
+def _dispatch_rows(job: PlanJob, start: dt.date | None, end: dt.date | None, region: str | None) -> list[dict]:
+    """The plan's dispatch plan, with the customers and regions of the data it was made from."""
+    if start and end and start > end:
+        raise RequestValidationError(
+            [{"loc": ("query", "from"), "msg": f"from {start} is after to {end}", "type": "value_error"}]
+        )
+    rows = io.dispatch_plan_rows(job.schedule or {"orders": []}, io.load_json_document(job.input_snapshot, "$"))
+    if start:
+        rows = [r for r in rows if r["dispatch_date"] >= start.isoformat()]
+    if end:
+        rows = [r for r in rows if r["dispatch_date"] <= end.isoformat()]
+    if region is not None:
+        rows = [r for r in rows if r["region"] == region]
+    return rows
 
 
 @router.post("/{plan_id}/cancel", response_model=PlanOut, responses=ERRORS)
@@ -98,11 +129,12 @@ def _plan_out(job: PlanJob, published_plan_id: str | None) -> PlanOut:
     )
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
-    if not rows:
+def _csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    """Rows as CSV; with ``columns`` the header is written even when there is no row."""
+    if not rows and not columns:
         return ""
     buffer = stdio.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer = csv.DictWriter(buffer, fieldnames=columns or list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

@@ -6,15 +6,19 @@
 //   #late    late and unscheduled    (js/late.js)
 //   #plans   solve, watch, compare, publish (js/plans.js)
 //   #review  order review and quote holds   (js/review.js)
-// The first three show one schedule: the published plan's unless another finished
-// plan is picked in the "plan" selector.
+//   #dispatch  the dispatch plan by day, printable   (js/dispatch.js)
+//   #reports   dispatch on-time rate by region and week, overdue order-process stages (js/reports.js)
+// #gantt, #load, #late and #dispatch show one plan: the published plan's unless another
+// finished plan is picked in the "plan" selector.
 
 import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey } from "./js/api.js";
+import { DispatchView } from "./js/dispatch.js";
 import { Gantt, tooltip } from "./js/gantt.js";
 import { applyStatic, language, onLanguageChange, setLanguage, t } from "./js/i18n.js";
 import { LateTable, lateRows } from "./js/late.js";
 import { OVERLOAD, renderLoad } from "./js/load.js";
 import { PlansView } from "./js/plans.js";
+import { ReportsView } from "./js/reports.js";
 import { ReviewView } from "./js/review.js";
 import { addDays, day, esc } from "./js/util.js";
 
@@ -24,8 +28,8 @@ const ROLE_MAY = {
   batch: ["view", "review", "quote", "plan"],
   sales: ["view", "review", "quote"],
 };
-const VIEWS = ["gantt", "load", "late", "plans", "review"];
-const SCHEDULE_VIEWS = ["gantt", "load", "late"];
+const VIEWS = ["gantt", "load", "late", "plans", "review", "dispatch", "reports"];
+const SCHEDULE_VIEWS = ["gantt", "load", "late", "dispatch"];
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -71,6 +75,8 @@ const app = {
 };
 const plans = new PlansView($('section[data-view="plans"]'), app);
 const review = new ReviewView($('section[data-view="review"]'), app);
+const dispatch = new DispatchView($('section[data-view="dispatch"]'));
+const reports = new ReportsView($('section[data-view="reports"]'), app);
 
 // -- sign-in -----------------------------------------------------------------------
 
@@ -216,9 +222,18 @@ async function renderView(name) {
       await Promise.all([review.fillChoices(), review.refreshQuotes()]);
       return;
     }
+    if (name === "reports") {
+      await reports.refresh(); // every visit: shipments are recorded all day long
+      return;
+    }
     const planId = state.sourceId;
     if (!planId) return;
     if (state.rendered[name] === planId) return;
+    if (name === "dispatch") {
+      await dispatch.show(planId); // its own rows: the schedule document has no customer names or regions
+      if (state.sourceId === planId) state.rendered.dispatch = planId;
+      return;
+    }
     $("#source-summary").textContent = t("source.loading");
     const schedule = await loadSchedule(planId);
     if (state.sourceId !== planId || state.view !== name) return; // the user moved on meanwhile
@@ -357,6 +372,7 @@ onLanguageChange(() => {
   if (plans.comparing && !$("#plan-compare").hidden) plans.compare(plans.comparing);
   state.rendered.load = null;
   state.rendered.late = null;
+  state.rendered.dispatch = null;
   if (state.view === "gantt") gantt.relabel();
   if (state.view !== "gantt") state.rendered.gantt = null;
   showView(state.view);
