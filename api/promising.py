@@ -19,6 +19,9 @@ from api.db import QuoteHold, utcnow
 from solver import io
 from solver.domain import Dataset
 from solver.promise import (
+    BUSY,
+    NOT_ASKED,
+    WITH_HOLDS,
     PlanLedger,
     Prospect,
     earliest_delivery_fixed,
@@ -58,16 +61,12 @@ class Promiser:
             deposit_ratio=request.get("deposit_ratio"),
         )
         _check_known(dataset, prospect)
-        fixed = earliest_delivery_fixed(dataset, ledger, prospect)
+        fixed = earliest_delivery_fixed(dataset, ledger, prospect, request.get("joint_review"))
         if request.get("resequence", True) and not holds:
-            fixed.earliest_delivery_resequenced, fixed.resequencing = self._resequence(
-                dataset, schedule, prospect, fixed
-            )
-        else:
-            fixed.earliest_delivery_resequenced = fixed.earliest_delivery_fixed
-            fixed.resequencing = "not asked" if not request.get("resequence", True) else "not with open holds"
-        dates = [d for d in (fixed.earliest_delivery_fixed, fixed.earliest_delivery_resequenced) if d]
-        fixed.feasible = bool(dates) and min(dates) <= prospect.due_date  # by either policy
+            fixed.record_resequencing(*self._resequence(dataset, schedule, prospect, fixed))
+        else:  # capacity and rules settle on the fixed answer (feasible by either policy)
+            note = NOT_ASKED if not request.get("resequence", True) else WITH_HOLDS
+            fixed.record_resequencing(fixed.earliest_delivery_fixed, note)
         answer = fixed.as_dict()
         answer["plan_id"] = plan_id
         answer["answer_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -75,7 +74,7 @@ class Promiser:
 
     def _resequence(self, dataset, schedule, prospect, fixed) -> tuple[Any, str]:
         if not self._resequencing.acquire(blocking=False):
-            return fixed.earliest_delivery_fixed, "skipped: another resequencing is running; the fixed answer stands"
+            return fixed.earliest_delivery_fixed, BUSY
         try:
             return earliest_delivery_resequenced(dataset, schedule, prospect, fixed, RESEQUENCE_SECONDS)
         finally:

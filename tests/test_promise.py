@@ -311,7 +311,8 @@ def assert_best_insertion(dataset: Dataset, schedule: dict | None, asked: Prospe
 # is released on Monday (a release day), so it could start Monday; the first day with room
 # is Thu 12-03 on L1 (L2 only on Fri): Thu 100 min, inspection Fri 12-04, dispatch Mon
 # 12-07, delivery 12-07. Due Fri 12-04: not feasible; due 12-07: feasible. Why not earlier:
-# L1 full 11-30..12-02 (3 days), L2 full 11-30..12-03 (4 days); no release or material reason.
+# L1 full 11-30..12-02 (3 days), L2 full 11-30..12-03 (4 days); either line, empty, would
+# run Monday and deliver Wed 12-02; no release or material reason.
 def test_capacity_binds_the_prospect_gets_thursday():
     data = tiny_dataset(
         [
@@ -343,8 +344,22 @@ def test_capacity_binds_the_prospect_gets_thursday():
         "allocations": [{"date": "2026-12-03", "minutes": 100, "quantity": 100}],
     }
     assert late.binding == [
-        {"kind": "capacity", "line_id": "L1", "dates": ["2026-11-30", "2026-12-02"], "busy_days": 3, "full_days": 3},
-        {"kind": "capacity", "line_id": "L2", "dates": ["2026-11-30", "2026-12-03"], "busy_days": 4, "full_days": 4},
+        {
+            "kind": "capacity",
+            "line_id": "L1",
+            "dates": ["2026-11-30", "2026-12-02"],
+            "busy_days": 3,
+            "full_days": 3,
+            "would_deliver": "2026-12-02",
+        },
+        {
+            "kind": "capacity",
+            "line_id": "L2",
+            "dates": ["2026-11-30", "2026-12-03"],
+            "busy_days": 4,
+            "full_days": 4,
+            "would_deliver": "2026-12-02",
+        },
     ]
     on_time = ask(data, plan, prospect(100, "2026-12-07"))
     assert on_time.feasible is True
@@ -368,6 +383,7 @@ def test_capacity_binds_against_a_solved_plan():
         "dates": ["2026-11-30", "2026-12-02"],
         "busy_days": 3,
         "full_days": 3,
+        "would_deliver": "2026-12-02",
     } in (answer.binding)
     assert_best_insertion(data, schedule, prospect(100, "2026-12-11"), answer)
 
@@ -478,7 +494,8 @@ def test_why_not_earlier_names_the_full_days_of_a_faster_line():
 # units) starts Monday and takes 40 of M1 then. The prospect (100 units) needs 100 of M1:
 # free Mon and Tue 50 - 40 = 10, from Wed 150 - 40 = 110 -> it starts Wed 12-02 (L1 has
 # room: B used 40 min on Monday only), 100 min, inspection Thu, dispatch Fri 12-04.
-# Why not earlier: material M1, available from 12-02; no full line day, no release reason.
+# Why not earlier: material M1, available from 12-02; without its limit the run would start
+# Monday (90 short that day: 100 needed, 10 free) and deliver Wed 12-02. No line, no release reason.
 def test_material_binds_the_prospect_starts_on_the_arrival_day():
     bom = [BomItem("P1", "M1", 1.0)]
     data = tiny_dataset(
@@ -494,7 +511,16 @@ def test_material_binds_the_prospect_starts_on_the_arrival_day():
     assert answer.placement is not None
     assert answer.placement["production_start"] == "2026-12-02"
     assert answer.earliest_delivery_fixed == day("2026-12-04")
-    assert answer.binding == [{"kind": "material", "material_id": "M1", "available_from": "2026-12-02"}]
+    assert answer.binding == [
+        {
+            "kind": "material",
+            "material_id": "M1",
+            "available_from": "2026-12-02",
+            "would_start": "2026-11-30",
+            "would_deliver": "2026-12-02",
+            "short_qty": 90.0,
+        }
+    ]
     assert_best_insertion(data, plan, asked, answer)
     # 10 units fit the stock left on Monday: no material reason, the run starts Monday
     small = ask(data, plan, prospect(10, "2026-12-04"))
@@ -503,7 +529,7 @@ def test_material_binds_the_prospect_starts_on_the_arrival_day():
 
 
 # The material never suffices inside the horizon: 50 on hand, nothing arrives, 100 needed.
-# No placement; the binding names M1 with no arrival date.
+# No placement; the binding names M1 with no arrival date, 50 short.
 def test_material_that_never_arrives_gives_no_placement():
     data = tiny_dataset([], bom=[BomItem("P1", "M1", 1.0)], materials=[Material("M1", 50)])
     asked = prospect(100, "2026-12-11")
@@ -511,7 +537,7 @@ def test_material_that_never_arrives_gives_no_placement():
     assert answer.placement is None
     assert answer.earliest_delivery_fixed is None
     assert answer.feasible is False
-    assert {"kind": "material", "material_id": "M1", "available_from": None} in answer.binding
+    assert {"kind": "material", "material_id": "M1", "available_from": None, "short_qty": 50.0} in answer.binding
     assert_best_insertion(data, None, asked, answer)
 
 
@@ -520,7 +546,8 @@ def test_material_that_never_arrives_gives_no_placement():
 
 # The plan starts Tue 12-01; release days Mon and Thu: the first is Thu 12-03, so nothing
 # starts before it although Tue and Wed are empty. 100 min on Thu, inspection Fri 12-04,
-# dispatch Mon 12-07. Binding: the release day 12-03.
+# dispatch Mon 12-07. Binding: the release day 12-03; released on Tue it would run Tuesday
+# and deliver Thu 12-03.
 def test_release_day_binds_when_the_plan_starts_on_a_tuesday():
     data = tiny_dataset([], plan_start="2026-12-01")
     asked = prospect(100, "2026-12-11")
@@ -528,7 +555,9 @@ def test_release_day_binds_when_the_plan_starts_on_a_tuesday():
     assert answer.placement is not None
     assert answer.placement["production_start"] == "2026-12-03"
     assert answer.earliest_delivery_fixed == day("2026-12-07")
-    assert {"kind": "release_day", "date": "2026-12-03"} in answer.binding
+    assert {"kind": "release_day", "date": "2026-12-03", "would_start": "2026-12-01", "would_deliver": "2026-12-03"} in (
+        answer.binding
+    )
     release = next(c for c in answer.checks if c["rule"] == "release_day")
     assert release["ok"] is True and "2026-12-03" in release["detail"]
     assert_best_insertion(data, None, asked, answer)
@@ -536,7 +565,7 @@ def test_release_day_binds_when_the_plan_starts_on_a_tuesday():
 
 # As above, but calendar.csv closes the plant on Thu 12-03: the release is pushed to the
 # next working day, Fri 12-04 (not to the next release weekday, Mon 12-07). 100 min on Fri,
-# inspection Mon 12-07, dispatch Tue 12-08.
+# inspection Mon 12-07, dispatch Tue 12-08. Released on Tue 12-01 it would deliver Fri 12-04.
 def test_release_on_a_closed_day_moves_to_the_next_working_day():
     data = tiny_dataset([], plan_start="2026-12-01", calendar=[CalendarException(day("2026-12-03"), False)])
     asked = prospect(100, "2026-12-11")
@@ -545,13 +574,16 @@ def test_release_on_a_closed_day_moves_to_the_next_working_day():
     assert answer.placement["production_start"] == "2026-12-04"
     assert answer.placement["inspection_date"] == "2026-12-07"
     assert answer.earliest_delivery_fixed == day("2026-12-08")
-    assert {"kind": "release_day", "date": "2026-12-04"} in answer.binding
+    assert {"kind": "release_day", "date": "2026-12-04", "would_start": "2026-12-01", "would_deliver": "2026-12-04"} in (
+        answer.binding
+    )
     assert_best_insertion(data, None, asked, answer)
 
 
 # CN 2026: Spring Festival days off run Sun 02-15 .. Mon 02-23. The plan starts Tue 02-17;
 # the first release weekday is Thu 02-19, a holiday; the next working day is Tue 02-24. 100
-# min on Tue 02-24, inspection Wed 02-25, dispatch Thu 02-26.
+# min on Tue 02-24, inspection Wed 02-25, dispatch Thu 02-26. The release does not bind: released
+# on the plan start the run would still wait for the holidays to end, so the reason is the calendar.
 def test_release_on_a_cn_holiday_moves_past_the_holiday():
     data = tiny_dataset([], plan_start="2026-02-17", holiday_country="CN", horizon_days=21)
     asked = prospect(100, "2026-03-31")
@@ -559,7 +591,7 @@ def test_release_on_a_cn_holiday_moves_past_the_holiday():
     assert answer.placement is not None
     assert answer.placement["production_start"] == "2026-02-24"
     assert answer.earliest_delivery_fixed == day("2026-02-26")
-    assert {"kind": "release_day", "date": "2026-02-24"} in answer.binding
+    assert answer.binding == [{"kind": "calendar", "detail": "the earliest working days after release"}]
     assert_best_insertion(data, None, asked, answer)
 
 
@@ -747,13 +779,26 @@ def test_special_order_deposit():
     assert rule(regular, "special_order_deposit") is None  # a regular order needs no deposit
 
 
-# A non-regular order goes to technology, quality, purchasing and production review.
-def test_non_regular_order_needs_a_technical_review():
+# A non-regular order goes to technology, quality, purchasing and production review: without
+# all four approvals the joint review blocks, whatever capacity says (regression: a non-regular
+# order whose technical review failed was shown as "can be delivered on time").
+def test_non_regular_order_needs_a_joint_review():
     data = tiny_dataset([])
-    answer = ask(data, None, prospect(10, "2026-12-11", order_type="non_regular"))
-    review = rule(answer, "technical_review")
-    assert review is not None and review["ok"] is False
-    assert rule(ask(data, None, prospect(10, "2026-12-11")), "technical_review") is None
+    asked = prospect(10, "2026-12-11", order_type="non_regular")
+    pending = earliest_delivery_fixed(data, plan_ledger(data, None), asked)
+    review = rule(pending, "joint_review")
+    assert review is not None and review["ok"] is False and review["blocking"] is True
+    assert review["params"]["pending"] == ["technology", "quality", "purchasing", "production"]
+    assert pending.capacity_feasible is True and pending.feasible is False
+    assert pending.blocked_by == ["joint_review"]
+    approved = dict.fromkeys(("technology", "quality", "purchasing", "production"), "approved")
+    rejected = approved | {"quality": "rejected"}
+    one_no = earliest_delivery_fixed(data, plan_ledger(data, None), asked, rejected)
+    assert rule(one_no, "joint_review")["params"]["rejected"] == ["quality"]
+    assert one_no.feasible is False
+    all_yes = earliest_delivery_fixed(data, plan_ledger(data, None), asked, approved)
+    assert rule(all_yes, "joint_review")["ok"] is True and all_yes.blocked_by == [] and all_yes.feasible is True
+    assert rule(ask(data, None, prospect(10, "2026-12-11")), "joint_review") is None
 
 
 # Demand control point for P1: stock ceiling 600 - in transit 200 + expected week's sales 50
@@ -825,7 +870,14 @@ def test_a_hold_takes_its_kit():
     second = ask(data, EMPTY_PLAN, asked, holds)
     assert second.placement is not None and second.placement["production_start"] == "2026-12-03"
     assert second.earliest_delivery_fixed == day("2026-12-07")
-    assert {"kind": "material", "material_id": "M1", "available_from": "2026-12-03"} in second.binding
+    assert {
+        "kind": "material",
+        "material_id": "M1",
+        "available_from": "2026-12-03",
+        "would_start": "2026-11-30",
+        "would_deliver": "2026-12-02",
+        "short_qty": 100.0,
+    } in second.binding
     assert_best_insertion(data, EMPTY_PLAN, asked, second, holds)
 
 
