@@ -492,30 +492,40 @@ def _combined_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, 
     """No single constraint binds: name the ones that, relaxed together, let the order deliver earlier.
 
     E.g. a material that arrives on the day a full line frees up: either alone changes nothing.
-    The parts are checked by relaxing exactly them; if that does not help, the run is simply
-    on the earliest working days after release (``calendar``).
+    The parts are those in the way of the run with everything relaxed; checked by relaxing
+    exactly them, else every constraint that holds anything back is named. When even relaxing
+    everything does not help, the run is on the earliest working days (``calendar``).
     """
     need = _kit(dataset, prospect.product_id, prospect.quantity)
-    materials = [m for m, quantity in need.items() if ledger.material_free[m][release] < quantity]
-    lines = [
-        r.line_id
-        for r in dataset.routings_by_product[prospect.product_id]
-        if _busy_days(ledger.lines[r.line_id], 0, run.last_day)
-    ]
-    from_day = 0 if run.first_day == release else release
-    relaxed_ledger = _with_empty_lines(_without_material_limits(ledger, materials), lines)
-    relaxed = _earliest_run(dataset, relaxed_ledger, prospect, from_day)
-    if (materials or lines or from_day < release) and _earlier(relaxed, run):
-        return [
-            {
-                "kind": "combined",
-                "materials": materials,
-                "lines": lines,
-                "release_day": from_day < release,
-                "would_deliver": ledger.calendar.date_of(relaxed.delivery_day).isoformat(),
-            }
-        ]
-    return [{"kind": "calendar", "detail": "the earliest working days after release"}]
+    line_ids = [r.line_id for r in dataset.routings_by_product[prospect.product_id]]
+    everything = _relaxed_run(dataset, ledger, prospect, list(need), line_ids, 0)
+    if not _earlier(everything, run):
+        return [{"kind": "calendar", "detail": "the earliest working days after release"}]
+    start = everything.first_day
+    parts = (
+        [m for m, quantity in need.items() if ledger.material_free[m][start] < quantity],
+        [line_id for line_id in line_ids if _busy_days(ledger.lines[line_id], start, run.last_day)],
+        start < release,
+    )
+    relaxed = _relaxed_run(dataset, ledger, prospect, parts[0], parts[1], 0 if parts[2] else release)
+    if not _earlier(relaxed, run):  # the parts in the way were not all: name all that hold anything back
+        parts = (
+            [m for m, quantity in need.items() if ledger.material_free[m][0] < quantity],
+            [line_id for line_id in line_ids if _busy_days(ledger.lines[line_id], 0, ledger.calendar.length)],
+            release > 0,
+        )
+        relaxed = everything
+    materials, lines, release_relaxed = parts
+    would_deliver = ledger.calendar.date_of(relaxed.delivery_day).isoformat()
+    reason = {"materials": materials, "lines": lines, "release_day": release_relaxed, "would_deliver": would_deliver}
+    return [{"kind": "combined", **reason}]
+
+
+def _relaxed_run(
+    dataset: Dataset, ledger: PlanLedger, prospect: Prospect, materials: list[str], lines: list[str], from_day: int
+) -> Placement | None:
+    relaxed = _with_empty_lines(_without_material_limits(ledger, materials), lines)
+    return _earliest_run(dataset, relaxed, prospect, from_day)
 
 
 # -- alternatives when the requested date is missed ------------------------------------------------
