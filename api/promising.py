@@ -24,9 +24,13 @@ from api.db import LedgerLock, OrderRow, Promise, QuoteHold, utcnow
 from solver import io
 from solver.domain import Dataset, DatasetError, Problem
 from solver.promise import (
+    BUSY,
+    NOT_ASKED,
+    WITH_HOLDS,
     Answer,
     PlanLedger,
     Prospect,
+    ResequencingNote,
     earliest_delivery_fixed,
     earliest_delivery_resequenced,
     plan_ledger,
@@ -157,33 +161,26 @@ class Promiser:
             session.close()  # the answer needs no database: give the connection back before computing
         prospect = prospect_of_request(request)
         check_known(view.dataset, prospect)
-        fixed = earliest_delivery_fixed(view.dataset, view.ledger, prospect)
-        self._add_resequenced(view, prospect, fixed, request.get("resequence", True))
-        dates = [d for d in (fixed.earliest_delivery_fixed, fixed.earliest_delivery_resequenced) if d]
-        fixed.feasible = bool(dates) and min(dates) <= prospect.due_date  # by either policy
+        fixed = earliest_delivery_fixed(view.dataset, view.ledger, prospect, request.get("joint_review"))
+        fixed.record_resequencing(*self._resequenced(view, prospect, fixed, request.get("resequence", True)))
         answer = fixed.as_dict()
-        answer["promised_delivery"] = promise_for(fixed, prospect.due_date)
         answer["plan_id"] = view.plan_id
         answer["answer_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
-    def _add_resequenced(self, view: PlanView, prospect: Prospect, fixed: Answer, asked: bool) -> None:
+    def _resequenced(
+        self, view: PlanView, prospect: Prospect, fixed: Answer, asked: bool
+    ) -> tuple[dt.date | None, ResequencingNote]:
+        """The earliest delivery with committed orders re-sequenced, and what became of the attempt."""
         if not asked:
-            fixed.earliest_delivery_resequenced, fixed.resequencing = fixed.earliest_delivery_fixed, "not asked"
-            return
+            return fixed.earliest_delivery_fixed, NOT_ASKED
         if view.holds or view.promises:
             # resequencing moves planned runs; it does not know the runs holds and promises keep
-            note = "not with open holds or promises"
-            fixed.earliest_delivery_resequenced, fixed.resequencing = fixed.earliest_delivery_fixed, note
-            return
+            return fixed.earliest_delivery_fixed, WITH_HOLDS
         if not self._resequencing.acquire(blocking=False):
-            note = "skipped: another resequencing is running; the fixed answer stands"
-            fixed.earliest_delivery_resequenced, fixed.resequencing = fixed.earliest_delivery_fixed, note
-            return
+            return fixed.earliest_delivery_fixed, BUSY
         try:
-            fixed.earliest_delivery_resequenced, fixed.resequencing = earliest_delivery_resequenced(
-                view.dataset, view.plan.schedule, prospect, fixed, RESEQUENCE_SECONDS
-            )
+            return earliest_delivery_resequenced(view.dataset, view.plan.schedule, prospect, fixed, RESEQUENCE_SECONDS)
         finally:
             self._resequencing.release()
 
@@ -263,14 +260,6 @@ def book_reservations(ledger: PlanLedger, dataset: Dataset, holds: list[QuoteHol
     for promise in promises:
         if promise.placement is not None:
             ledger.book(dataset, promise.placement, promise.product_id, promise.quantity)
-
-
-def promise_for(answer: Answer, requested: dt.date) -> str | None:
-    """What a hold promises: the requested date when the fixed placement meets it, else the earliest."""
-    earliest = answer.earliest_delivery_fixed
-    if earliest is None:
-        return None
-    return (requested if earliest <= requested else earliest).isoformat()
 
 
 def check_known(dataset: Dataset, prospect: Prospect) -> None:

@@ -11,6 +11,8 @@ from solver.domain import ORDER_STATUSES, ORDER_TYPES
 
 OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]  # one list of statuses: the domain's
 OrderType = Literal[ORDER_TYPES]  # type: ignore[valid-type]
+Department = Literal["technology", "quality", "purchasing", "production"]  # a non-regular order's joint review
+Verdict = Literal["approved", "rejected"]
 
 
 class ProblemOut(BaseModel):
@@ -183,17 +185,25 @@ class FeasibilityRequest(BaseModel):
     order_type: OrderType = "regular"
     deposit_ratio: float | None = Field(None, ge=0, le=1)
     resequence: bool = Field(True, description="also answer with committed orders re-sequenced (up to 0.5 s)")
+    joint_review: dict[Department, Verdict] | None = Field(
+        None, description="a non-regular order's joint review so far: department -> approved / rejected"
+    )
 
 
 class FeasibilityAnswer(BaseModel):
-    feasible: bool
+    feasible: bool = Field(description="capacity_feasible and no rule blocks")
+    capacity_feasible: bool = Field(description="capacity meets the requested date, fixed or re-sequenced")
+    blocked_by: list[str] = Field(description="the blocking rules that fail, in the order of checks")
     requested_due_date: dt.date
+    promised_delivery: dt.date | None = Field(None, description="what a quote hold promises")
     earliest_delivery_fixed: dt.date | None = None
     earliest_delivery_resequenced: dt.date | None = None
     placement: dict[str, Any] | None = None
     binding: list[dict[str, Any]]
+    alternatives: dict[str, Any] | None = Field(None, description="null when the fixed placement meets the date")
     checks: list[dict[str, Any]]
     resequencing: str
+    resequencing_note: dict[str, Any] = Field(description='{"code", "params"} for the page to word')
     plan_id: str
     answer_ms: float
 

@@ -277,11 +277,7 @@ def promise(
         raise typer.Exit(EXIT_BAD_INPUT)
     prospect = Prospect(product, quantity, due_date, customer, order_type=order_type, deposit_ratio=deposit)
     answer = earliest_delivery_fixed(data, plan_ledger(data, plan), prospect)
-    answer.earliest_delivery_resequenced, answer.resequencing = earliest_delivery_resequenced(
-        data, plan, prospect, answer
-    )
-    dates = [d for d in (answer.earliest_delivery_fixed, answer.earliest_delivery_resequenced) if d]
-    answer.feasible = bool(dates) and min(dates) <= due_date
+    answer.record_resequencing(*earliest_delivery_resequenced(data, plan, prospect, answer))  # feasible by either
     console.print_json(json.dumps(answer.as_dict(), ensure_ascii=False))
 
 

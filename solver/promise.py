@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 
 from solver.calendar import PlantCalendar, hours_to_minutes, run_minutes
 from solver.domain import WEEKDAYS, Dataset, Order
-from solver.instance import build_instance, scaled_up
+from solver.instance import MATERIAL_SCALE, build_instance, scaled_up
 from solver.lns import Neighbourhood, PlanState
 from solver.model import Baseline, NeighbourhoodModel
 from solver.rules import add_deliver_by, end_day_expression
@@ -205,8 +205,31 @@ def _continue_run(capacity: np.ndarray, free: np.ndarray, first: int, minutes: i
     return None
 
 
+@dataclass(frozen=True)
+class ResequencingNote:
+    """What became of the re-sequencing: a ``code`` and its ``params`` for the page to word, and the English text."""
+
+    code: str  # resequenced | not_asked | busy | no_better | not_placeable | with_holds
+    params: dict[str, Any]
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "params": self.params}
+
+
+NOT_ASKED = ResequencingNote("not_asked", {}, "not asked")
+WITH_HOLDS = ResequencingNote("with_holds", {}, "not with open holds or promises")
+BUSY = ResequencingNote("busy", {}, "skipped: another resequencing is running; the fixed answer stands")
+
+
 @dataclass
 class Answer:
+    """A feasibility answer: what capacity allows, what the order-review rules allow, and the two together.
+
+    ``capacity_feasible``: the requested date is met by either policy (fixed or re-sequenced);
+    ``blocked_by``: the blocking rules that fail; ``feasible``: both say yes.
+    """
+
     feasible: bool
     requested_due_date: dt.date
     earliest_delivery_fixed: dt.date | None
@@ -216,6 +239,30 @@ class Answer:
     earliest_delivery_resequenced: dt.date | None = None
     resequencing: str = "not tried"
     answer_ms: float = 0.0
+    capacity_feasible: bool = False
+    alternatives: dict[str, Any] | None = None
+    resequencing_note: dict[str, Any] = field(default_factory=lambda: NOT_ASKED.as_dict())
+
+    @property
+    def blocked_by(self) -> list[str]:
+        return [check["rule"] for check in self.checks if check["blocking"]]
+
+    @property
+    def promised_delivery(self) -> dt.date | None:
+        """What a quote hold promises: the requested date when the fixed run meets it, else the fixed date."""
+        fixed = self.earliest_delivery_fixed
+        return self.requested_due_date if fixed is not None and fixed <= self.requested_due_date else fixed
+
+    def settle(self) -> None:
+        """Capacity by either policy, then the rules: a blocking rule makes any date infeasible."""
+        dates = [d for d in (self.earliest_delivery_fixed, self.earliest_delivery_resequenced) if d]
+        self.capacity_feasible = bool(dates) and min(dates) <= self.requested_due_date
+        self.feasible = self.capacity_feasible and not self.blocked_by
+
+    def record_resequencing(self, delivery: dt.date | None, note: ResequencingNote) -> None:
+        self.earliest_delivery_resequenced = delivery
+        self.resequencing, self.resequencing_note = note.text, note.as_dict()
+        self.settle()
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: dt.date | None) -> str | None:
@@ -223,33 +270,79 @@ class Answer:
 
         return {
             "feasible": self.feasible,
+            "capacity_feasible": self.capacity_feasible,
+            "blocked_by": self.blocked_by,
             "requested_due_date": iso(self.requested_due_date),
+            "promised_delivery": iso(self.promised_delivery),
             "earliest_delivery_fixed": iso(self.earliest_delivery_fixed),
             "earliest_delivery_resequenced": iso(self.earliest_delivery_resequenced),
             "placement": self.placement,
             "binding": self.binding,
+            "alternatives": self.alternatives,
             "checks": self.checks,
             "resequencing": self.resequencing,
+            "resequencing_note": self.resequencing_note,
             "answer_ms": round(self.answer_ms, 2),
         }
 
 
-def earliest_delivery_fixed(dataset: Dataset, ledger: PlanLedger, prospect: Prospect) -> Answer:
-    """Insert the order into what the plan leaves free, on the line that delivers first."""
+def earliest_delivery_fixed(
+    dataset: Dataset, ledger: PlanLedger, prospect: Prospect, joint_review: dict[str, str] | None = None
+) -> Answer:
+    """Insert the order into what the plan leaves free, on the line that delivers first.
+
+    The answer carries the reasons that bind (:func:`why_not_earlier`), the alternatives
+    when the requested date is missed (:func:`alternatives`) and the review rules.
+    """
     started = time.perf_counter()
     calendar = ledger.calendar
     release = release_day(dataset, calendar)
-    need = {
-        item.material_id: scaled_up(item.qty_per_unit * prospect.quantity)
-        for item in dataset.bom_by_product.get(prospect.product_id, ())
+    best = _earliest_run(dataset, ledger, prospect, release)
+    answer = Answer(
+        feasible=False,
+        requested_due_date=prospect.due_date,
+        earliest_delivery_fixed=None,
+        placement=None,
+        binding=[],
+        checks=review_checks(dataset, prospect, calendar, release, joint_review),
+    )
+    if best is not None:
+        answer.earliest_delivery_fixed = calendar.date_of(best.delivery_day)
+        answer.placement = placement_document(dataset, calendar, prospect, best)
+    answer.binding = why_not_earlier(dataset, ledger, prospect, best, release)
+    answer.alternatives = alternatives(dataset, ledger, prospect, best, release)
+    # until a re-sequencing is recorded, the fixed answer is the answer by either policy
+    answer.earliest_delivery_resequenced = answer.earliest_delivery_fixed
+    answer.settle()
+    answer.answer_ms = (time.perf_counter() - started) * 1000
+    return answer
+
+
+def _kit(dataset: Dataset, product_id: str, quantity: int) -> dict[str, int]:
+    """Scaled material per material of the bill for ``quantity`` units."""
+    return {
+        item.material_id: scaled_up(item.qty_per_unit * quantity) for item in dataset.bom_by_product.get(product_id, ())
     }
-    material_day, material_binding = _material_day(ledger, need, release, calendar)
+
+
+def _earliest_run(
+    dataset: Dataset,
+    ledger: PlanLedger,
+    prospect: Prospect,
+    from_day: int,
+    lines: Collection[str] | None = None,
+) -> Placement | None:
+    """The run that delivers first (then ends first), on ``lines`` or any line of the product."""
+    calendar = ledger.calendar
+    material_day = _material_day(ledger, _kit(dataset, prospect.product_id, prospect.quantity), from_day)
+    if material_day is None:
+        return None
     best: Placement | None = None
     transit = dataset.transit_days(prospect.as_order())
     for routing in dataset.routings_by_product.get(prospect.product_id, ()):
+        if lines is not None and routing.line_id not in lines:
+            continue
         minutes = hours_to_minutes(routing.setup_hours) + run_minutes(prospect.quantity, routing.units_per_hour)
-        if material_day is None:
-            break
         run = insert_run(ledger.lines[routing.line_id], minutes, material_day)
         if run is None:
             continue
@@ -260,45 +353,280 @@ def earliest_delivery_fixed(dataset: Dataset, ledger: PlanLedger, prospect: Pros
         placement = Placement(routing.line_id, first, last, by_day, dispatch + transit)
         if best is None or (placement.delivery_day, placement.last_day) < (best.delivery_day, best.last_day):
             best = placement
-    checks = review_checks(dataset, prospect, calendar, release)
-    answer = Answer(
-        feasible=False,
-        requested_due_date=prospect.due_date,
-        earliest_delivery_fixed=None,
-        placement=None,
-        binding=[],
-        checks=checks,
-    )
-    if best is not None:
-        delivery = calendar.date_of(best.delivery_day)
-        answer.earliest_delivery_fixed = delivery
-        answer.feasible = delivery <= prospect.due_date
-        answer.placement = placement_document(dataset, calendar, prospect, best)
-        answer.binding = why_not_earlier(dataset, ledger, prospect, best, release, material_binding)
-    else:
-        answer.binding = [{"kind": "horizon", "detail": "no line has room for the order before the horizon ends"}]
-        answer.binding += material_binding
-    answer.answer_ms = (time.perf_counter() - started) * 1000
-    return answer
+    return best
 
 
-def _material_day(
-    ledger: PlanLedger, need: dict[str, int], from_day: int, calendar: PlantCalendar
-) -> tuple[int | None, list[dict[str, Any]]]:
-    """First day on or after ``from_day`` when every material of the kit is free, and what bound it."""
-    day, binding = from_day, []
+def _material_day(ledger: PlanLedger, need: dict[str, int], from_day: int) -> int | None:
+    """First day on or after ``from_day`` when every material of the kit is free (``None``: never)."""
+    day = from_day
     for material_id, quantity in need.items():
-        enough = np.flatnonzero(ledger.material_free[material_id][from_day:] >= quantity)
-        if len(enough) == 0:
-            binding.append({"kind": "material", "material_id": material_id, "available_from": None})
-            return None, binding
-        ready = from_day + int(enough[0])
-        if ready > from_day:
-            binding.append(
-                {"kind": "material", "material_id": material_id, "available_from": calendar.date_of(ready).isoformat()}
-            )
+        ready = _enough_from(ledger.material_free[material_id], quantity, from_day)
+        if ready is None:
+            return None
         day = max(day, ready)
-    return day, binding
+    return day
+
+
+def _enough_from(free: np.ndarray, quantity: int, from_day: int) -> int | None:
+    enough = np.flatnonzero(free[from_day:] >= quantity)
+    return from_day + int(enough[0]) if len(enough) else None
+
+
+# -- relaxed ledgers: the plan without one constraint, to test whether it binds -----------------
+
+UNLIMITED = np.iinfo(np.int64).max // 4
+
+
+def _without_material_limits(ledger: PlanLedger, material_ids: Collection[str]) -> PlanLedger:
+    free = dict(ledger.material_free)
+    for material_id in material_ids:
+        free[material_id] = np.full_like(free[material_id], UNLIMITED)
+    return replace(ledger, material_free=free)
+
+
+def _with_empty_lines(ledger: PlanLedger, line_ids: Collection[str]) -> PlanLedger:
+    lines = dict(ledger.lines)
+    for line_id in line_ids:
+        capacity = lines[line_id].capacity
+        lines[line_id] = LineLedger(capacity, np.zeros_like(lines[line_id].used), np.zeros(len(capacity), bool))
+    return replace(ledger, lines=lines)
+
+
+def _earlier(relaxed: Placement | None, run: Placement) -> bool:
+    return relaxed is not None and relaxed.delivery_day < run.delivery_day
+
+
+def why_not_earlier(
+    dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement | None, release: int
+) -> list[dict[str, Any]]:
+    """The reasons that bind: each one, relaxed alone, lets the order deliver strictly earlier.
+
+    A reason that does not bind (a material that is there in time, a line whose committed
+    work the order never waits for) is not reported: a salesperson would chase it for nothing.
+    When no single constraint binds but several together do, one ``combined`` reason names them.
+    """
+    if run is None:
+        return _why_no_placement(dataset, ledger, prospect, release)
+    reasons = [
+        *_release_reasons(dataset, ledger, prospect, run, release),
+        *_material_reasons(dataset, ledger, prospect, run, release),
+        *_capacity_reasons(dataset, ledger, prospect, run, release),
+    ]
+    return reasons or _combined_reasons(dataset, ledger, prospect, run, release)
+
+
+def _why_no_placement(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, release: int) -> list[dict]:
+    """No run fits: the materials never free by the horizon end, else the lines' capacity."""
+    reasons: list[dict[str, Any]] = []
+    for material_id, quantity in _kit(dataset, prospect.product_id, prospect.quantity).items():
+        free = ledger.material_free[material_id]
+        if _enough_from(free, quantity, release) is None:
+            short = quantity - int(free[-1]) if len(free) else quantity
+            reasons.append(
+                {"kind": "material", "material_id": material_id, "available_from": None, "short_qty": _units(short)}
+            )
+    return reasons or [{"kind": "horizon", "detail": "no line has room for the order before the horizon ends"}]
+
+
+def _units(scaled: int) -> float:
+    return round(scaled / MATERIAL_SCALE, 3)
+
+
+def _release_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement, release: int) -> list:
+    """The release day binds when the run starts on it and, released at the plan start, would deliver earlier."""
+    if run.first_day != release or release == 0:
+        return []
+    relaxed = _earliest_run(dataset, ledger, prospect, 0)
+    if not _earlier(relaxed, run):
+        return []
+    calendar = ledger.calendar
+    return [
+        {
+            "kind": "release_day",
+            "date": calendar.date_of(release).isoformat(),
+            "would_start": calendar.date_of(relaxed.first_day).isoformat(),
+            "would_deliver": calendar.date_of(relaxed.delivery_day).isoformat(),
+        }
+    ]
+
+
+def _material_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement, release: int) -> list:
+    """A material binds when, without its limit, the run would start earlier and deliver earlier."""
+    calendar = ledger.calendar
+    reasons = []
+    for material_id, quantity in _kit(dataset, prospect.product_id, prospect.quantity).items():
+        free = ledger.material_free[material_id]
+        if free[release] >= quantity:
+            continue  # enough on the release day already: it cannot hold the run back
+        relaxed = _earliest_run(dataset, _without_material_limits(ledger, [material_id]), prospect, release)
+        if not _earlier(relaxed, run):
+            continue
+        ready = _enough_from(free, quantity, release)
+        reasons.append(
+            {
+                "kind": "material",
+                "material_id": material_id,
+                "available_from": calendar.date_of(ready).isoformat() if ready is not None else None,
+                "would_start": calendar.date_of(relaxed.first_day).isoformat(),
+                "would_deliver": calendar.date_of(relaxed.delivery_day).isoformat(),
+                "short_qty": _units(quantity - int(free[relaxed.first_day])),
+            }
+        )
+    return reasons
+
+
+def _capacity_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement, release: int) -> list:
+    """A line binds when, emptied of committed work, it would deliver earlier than the chosen run.
+
+    Both runs start from the same day (the release day and the kit as they are), so the
+    difference is the line's committed work alone. Another line than the chosen one thus
+    appears only when, empty, it would have beaten the chosen placement.
+    """
+    calendar = ledger.calendar
+    start = _material_day(ledger, _kit(dataset, prospect.product_id, prospect.quantity), release)
+    reasons = []
+    for routing in dataset.routings_by_product[prospect.product_id]:
+        line_id = routing.line_id
+        empty = _earliest_run(dataset, _with_empty_lines(ledger, [line_id]), prospect, release, [line_id])
+        if start is None or empty is None or not _earlier(empty, run):
+            continue
+        own = run if line_id == run.line_id else _earliest_run(dataset, ledger, prospect, release, [line_id])
+        line = ledger.lines[line_id]
+        stop = own.first_day if own else len(line.capacity) - 1
+        busy = _busy_days(line, start, max(stop, empty.last_day)) or _busy_days(line, start, len(line.capacity) - 1)
+        reasons.append(
+            {
+                "kind": "capacity",
+                "line_id": line_id,
+                "dates": [calendar.date_of(busy[0]).isoformat(), calendar.date_of(busy[-1]).isoformat()],
+                "busy_days": len(busy),
+                "full_days": sum(1 for d in busy if line.free[d] <= 0),
+                "would_deliver": calendar.date_of(empty.delivery_day).isoformat(),
+            }
+        )
+    return reasons
+
+
+def _busy_days(line: LineLedger, first: int, last: int) -> list[int]:
+    """Working days of the line in ``first..last`` that carry committed work."""
+    last = min(last, len(line.capacity) - 1)
+    return [d for d in range(first, last + 1) if line.capacity[d] > 0 and line.used[d] > 0]
+
+
+def _combined_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement, release: int) -> list:
+    """No single constraint binds: name the ones that, relaxed together, let the order deliver earlier.
+
+    E.g. a material that arrives on the day a full line frees up: either alone changes nothing.
+    The parts are those in the way of the run with everything relaxed; checked by relaxing
+    exactly them, else every constraint that holds anything back is named. When even relaxing
+    everything does not help, the run is on the earliest working days (``calendar``).
+    """
+    need = _kit(dataset, prospect.product_id, prospect.quantity)
+    line_ids = [r.line_id for r in dataset.routings_by_product[prospect.product_id]]
+    everything = _relaxed_run(dataset, ledger, prospect, list(need), line_ids, 0)
+    if not _earlier(everything, run):
+        return [{"kind": "calendar", "detail": "the earliest working days after release"}]
+    start = everything.first_day
+    parts = (
+        [m for m, quantity in need.items() if ledger.material_free[m][start] < quantity],
+        [line_id for line_id in line_ids if _busy_days(ledger.lines[line_id], start, run.last_day)],
+        start < release,
+    )
+    relaxed = _relaxed_run(dataset, ledger, prospect, parts[0], parts[1], 0 if parts[2] else release)
+    if not _earlier(relaxed, run):  # the parts in the way were not all: name all that hold anything back
+        parts = (
+            [m for m, quantity in need.items() if ledger.material_free[m][0] < quantity],
+            [line_id for line_id in line_ids if _busy_days(ledger.lines[line_id], 0, ledger.calendar.length)],
+            release > 0,
+        )
+        relaxed = everything
+    materials, lines, release_relaxed = parts
+    would_deliver = ledger.calendar.date_of(relaxed.delivery_day).isoformat()
+    reason = {"materials": materials, "lines": lines, "release_day": release_relaxed, "would_deliver": would_deliver}
+    return [{"kind": "combined", **reason}]
+
+
+def _relaxed_run(
+    dataset: Dataset, ledger: PlanLedger, prospect: Prospect, materials: list[str], lines: list[str], from_day: int
+) -> Placement | None:
+    relaxed = _with_empty_lines(_without_material_limits(ledger, materials), lines)
+    return _earliest_run(dataset, relaxed, prospect, from_day)
+
+
+# -- alternatives when the requested date is missed ------------------------------------------------
+
+
+def alternatives(
+    dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement | None, release: int
+) -> dict[str, Any] | None:
+    """What can be offered instead of the requested date (``None`` when the fixed run meets it).
+
+    ``full_quantity``: the earliest date for all of it; ``by_due_date``: the largest quantity
+    delivered by the requested date; ``split``: that part now and the rest inserted after it.
+    """
+    calendar = ledger.calendar
+    if run is not None and calendar.date_of(run.delivery_day) <= prospect.due_date:
+        return None
+    full = {"delivery_date": calendar.date_of(run.delivery_day).isoformat() if run else None}
+    quantity, part = _largest_by_due_date(dataset, ledger, prospect, release)
+    if part is None:
+        return {"full_quantity": full, "by_due_date": None, "split": None}
+    by_due = {"quantity": quantity, "delivery_date": calendar.date_of(part.delivery_day).isoformat()}
+    rest_prospect = replace(prospect, quantity=prospect.quantity - quantity)
+    booked = _booked(dataset, ledger, prospect.product_id, quantity, part)
+    rest = _earliest_run(dataset, booked, rest_prospect, release)
+    split = None
+    if rest is not None:
+        split = {
+            "first": by_due,
+            "rest": {
+                "quantity": rest_prospect.quantity,
+                "delivery_date": calendar.date_of(rest.delivery_day).isoformat(),
+            },
+        }
+    return {"full_quantity": full, "by_due_date": by_due, "split": split}
+
+
+def _largest_by_due_date(
+    dataset: Dataset, ledger: PlanLedger, prospect: Prospect, release: int
+) -> tuple[int, Placement | None]:
+    """Bisection on the quantity: a smaller run needs less time and kit, so it never delivers later."""
+    calendar = ledger.calendar
+
+    def on_time(quantity: int) -> Placement | None:
+        run = _earliest_run(dataset, ledger, replace(prospect, quantity=quantity), release)
+        return run if run is not None and calendar.date_of(run.delivery_day) <= prospect.due_date else None
+
+    low, low_run, high = 0, None, prospect.quantity  # low is on time (0 trivially), high is not
+    while high - low > 1:
+        middle = (low + high) // 2
+        run = on_time(middle)
+        if run is not None:
+            low, low_run = middle, run
+        else:
+            high = middle
+    return low, low_run
+
+
+def _booked(dataset: Dataset, ledger: PlanLedger, product_id: str, quantity: int, run: Placement) -> PlanLedger:
+    """A copy of the ledger with ``run`` (its minutes and its kit) booked; the ledger itself is shared and cached."""
+    line = ledger.lines[run.line_id]
+    used, carries_on = line.used.copy(), line.carries_on.copy()
+    for day, minutes in run.minutes_by_day:
+        used[day] += minutes
+    for day, _ in run.minutes_by_day[:-1]:
+        carries_on[day] = True
+    free = dict(ledger.material_free)
+    for material_id, need in _kit(dataset, product_id, quantity).items():
+        # issuing on the first day lowers what is free from then on, and what an earlier day may
+        # take without starving it (the free amounts are suffix minima)
+        left = free[material_id].copy()
+        left[run.first_day :] -= need
+        left[: run.first_day] = np.minimum(left[: run.first_day], left[run.first_day])
+        free[material_id] = left
+    return replace(
+        ledger, lines={**ledger.lines, run.line_id: LineLedger(line.capacity, used, carries_on)}, material_free=free
+    )
 
 
 def placement_document(dataset: Dataset, calendar: PlantCalendar, prospect: Prospect, run: Placement) -> dict:
@@ -325,84 +653,79 @@ def placement_document(dataset: Dataset, calendar: PlantCalendar, prospect: Pros
     }
 
 
-def why_not_earlier(
+DEPARTMENTS = ("technology", "quality", "purchasing", "production")
+
+
+def _check(rule: str, ok: bool, blocks: bool, detail: str, **params: Any) -> dict[str, Any]:
+    """One review rule's state. ``blocking`` is true when the rule fails and its failure stops the order."""
+    return {"rule": rule, "ok": ok, "blocking": blocks and not ok, "detail": detail, "params": params}
+
+
+def review_checks(
     dataset: Dataset,
-    ledger: PlanLedger,
     prospect: Prospect,
-    run: Placement,
+    calendar: PlantCalendar,
     release: int,
-    material_binding: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """The reasons the run starts where it does: release day, materials, full line capacity."""
-    calendar = ledger.calendar
-    reasons: list[dict[str, Any]] = []
-    if run.first_day == release and release > 0:
-        reasons.append({"kind": "release_day", "date": calendar.date_of(release).isoformat()})
-    reasons += material_binding
-    start = max([release, *[_day_of(calendar, b["available_from"]) for b in material_binding if b["available_from"]]])
-    for routing in dataset.routings_by_product[prospect.product_id]:
-        line = ledger.lines[routing.line_id]
-        stop = run.first_day
-        if routing.line_id != run.line_id:  # how far this line's own earliest run had to wait
-            minutes = hours_to_minutes(routing.setup_hours) + run_minutes(prospect.quantity, routing.units_per_hour)
-            own = insert_run(line, minutes, start)
-            stop = own[0] if own else len(line.capacity)
-        # the days it waited out, and its own first day when committed work there pushed it to the tail
-        last = min(stop, len(line.capacity) - 1)
-        busy = [d for d in range(start, last + 1) if line.capacity[d] > 0 and line.used[d] > 0]
-        if busy:
-            full = sum(1 for d in busy if line.free[d] <= 0)
-            dates = [calendar.date_of(busy[0]).isoformat(), calendar.date_of(busy[-1]).isoformat()]
-            reasons.append(
-                {
-                    "kind": "capacity",
-                    "line_id": routing.line_id,
-                    "dates": dates,
-                    "busy_days": len(busy),
-                    "full_days": full,
-                }
-            )
-    if not reasons:
-        reasons.append({"kind": "calendar", "detail": "the earliest working days after release"})
-    return reasons
+    joint_review: dict[str, str] | None = None,
+) -> list[dict]:
+    """The company's order-review rules: release day, special-order deposit, joint review, demand control.
 
-
-def _day_of(calendar: PlantCalendar, text: str) -> int:
-    return calendar.index_of(dt.date.fromisoformat(text)) or 0
-
-
-def review_checks(dataset: Dataset, prospect: Prospect, calendar: PlantCalendar, release: int) -> list[dict]:
-    """The company's order-review rules: release day, special-order deposit, demand control, technical review."""
+    A special order takes effect only after a 30 % deposit, a non-regular one only after
+    technology, quality, purchasing and production all approve it (ORDER_RULES.md): both
+    block. The release day and the demand control point inform, they do not block.
+    ``joint_review`` maps a department to its verdict, ``approved`` or ``rejected``.
+    """
+    released = calendar.date_of(release).isoformat()
     checks = [
-        {
-            "rule": "release_day",
-            "ok": True,
-            "detail": f"released to the shop on {calendar.date_of(release).isoformat()} "
-            f"(release days: {', '.join(dataset.plant.release_weekdays)})",
-        }
+        _check(
+            "release_day",
+            True,
+            False,
+            f"released to the shop on {released} (release days: {', '.join(dataset.plant.release_weekdays)})",
+            date=released,
+            weekdays=list(dataset.plant.release_weekdays),
+        )
     ]
     if prospect.order_type == "special":
-        deposit = prospect.deposit_ratio or 0.0
-        checks.append(
-            {
-                "rule": "special_order_deposit",
-                "ok": deposit >= SPECIAL_ORDER_DEPOSIT,
-                "detail": f"special order: takes effect with a {SPECIAL_ORDER_DEPOSIT:.0%} deposit; paid {deposit:.0%}",
-            }
-        )
+        checks.append(_deposit_check(prospect.deposit_ratio or 0.0))
     if prospect.order_type == "non_regular":
-        checks.append(
-            {
-                "rule": "technical_review",
-                "ok": False,
-                "detail": "non-regular order: technology, quality, purchasing and production review it before acceptance",
-            }
-        )
+        checks.append(_joint_review_check(joint_review or {}))
     checks += _demand_control(dataset, prospect)
     return checks
 
 
+def _deposit_check(paid: float) -> dict[str, Any]:
+    return _check(
+        "special_order_deposit",
+        paid >= SPECIAL_ORDER_DEPOSIT,
+        True,
+        f"special order: takes effect with a {SPECIAL_ORDER_DEPOSIT:.0%} deposit; paid {paid:.0%}",
+        required=SPECIAL_ORDER_DEPOSIT,
+        paid=paid,
+    )
+
+
+def _joint_review_check(joint_review: dict[str, str]) -> dict[str, Any]:
+    verdicts = {department: joint_review.get(department, "pending") for department in DEPARTMENTS}
+    rejected = [d for d, verdict in verdicts.items() if verdict == "rejected"]
+    pending = [d for d, verdict in verdicts.items() if verdict not in ("approved", "rejected")]
+    ok = not rejected and not pending
+    state = (
+        "all approved" if ok else f"rejected by {', '.join(rejected) or 'none'}, pending {', '.join(pending) or 'none'}"
+    )
+    return _check(
+        "joint_review",
+        ok,
+        True,
+        f"non-regular order: technology, quality, purchasing and production review it together; {state}",
+        verdicts=verdicts,
+        rejected=rejected,
+        pending=pending,
+    )
+
+
 def _demand_control(dataset: Dataset, prospect: Prospect) -> list[dict]:
+    """The region's demand for the model in the due week stays below stock ceiling - in transit + week's sales."""
     figures = next((f for f in dataset.inventory if f.product_id == prospect.product_id), None)
     if figures is None or figures.stock_ceiling is None:
         return []
@@ -415,14 +738,22 @@ def _demand_control(dataset: Dataset, prospect: Prospect) -> list[dict]:
         and week_start <= o.due_date < week_start + dt.timedelta(days=7)
     ]
     demand = sum(week) + prospect.quantity
-    limit = figures.stock_ceiling - (figures.in_transit or 0) + (figures.forecast_week or 0)
+    in_transit, forecast = figures.in_transit or 0, figures.forecast_week or 0
+    limit = figures.stock_ceiling - in_transit + forecast
     return [
-        {
-            "rule": "demand_control_point",
-            "ok": demand <= limit,
-            "detail": f"week of {week_start}: demand {demand} against stock ceiling {figures.stock_ceiling:g} "
-            f"- in transit {figures.in_transit or 0:g} + expected week's sales {figures.forecast_week or 0:g} = {limit:g}",
-        }
+        _check(
+            "demand_control_point",
+            demand <= limit,
+            False,
+            f"week of {week_start}: demand {demand} against stock ceiling {figures.stock_ceiling:g} "
+            f"- in transit {in_transit:g} + expected week's sales {forecast:g} = {limit:g}",
+            week_start=week_start.isoformat(),
+            demand=demand,
+            stock_ceiling=figures.stock_ceiling,
+            in_transit=in_transit,
+            forecast_week=forecast,
+            limit=limit,
+        )
     ]
 
 
@@ -452,7 +783,7 @@ def earliest_delivery_resequenced(
     fixed: Answer,
     time_limit: float = 0.5,
     neighbours: int = 40,
-) -> tuple[dt.date | None, str]:
+) -> tuple[dt.date | None, ResequencingNote]:
     """Earliest delivery when committed orders on the prospect's lines may move (none later).
 
     CP-SAT re-places the prospect and up to ``neighbours`` committed runs of its lines
@@ -460,12 +791,12 @@ def earliest_delivery_resequenced(
     answer; ``time_limit`` seconds, then the fixed answer stands.
     """
     if fixed.placement is None:
-        return None, "no fixed placement to start from"
+        return None, ResequencingNote("not_placeable", {}, "no fixed placement to start from")
     started = time.monotonic()
     extended = dataset.replace(orders=(*dataset.orders, replace(prospect.as_order(), status="confirmed")))
     instance = build_instance(extended)
     if prospect.order_id not in {c.order_id for c in instance.candidates}:
-        return fixed.earliest_delivery_fixed, "the order cannot be placed"
+        return fixed.earliest_delivery_fixed, ResequencingNote("not_placeable", {}, "the order cannot be placed")
     entries = [*schedule.get("orders", []), {"order_id": prospect.order_id, **fixed.placement}]
     state = PlanState(instance, Baseline({}), assignments_from_schedule(instance, entries))
     run = state.runs[prospect.order_id]
@@ -494,11 +825,20 @@ def earliest_delivery_resequenced(
     solver.parameters.num_workers = 1
     status = solver.solve(sub.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return fixed.earliest_delivery_fixed, "no better sequence found in time: the fixed answer stands"
+        text = "no better sequence found in time: the fixed answer stands"
+        return fixed.earliest_delivery_fixed, ResequencingNote("no_better", {}, text)
     placed = sub.solution(solver)[prospect.order_id]
     axis = instance.axes[placed[0]]
     last = axis.day_of(placed[1] + state.option(prospect.order_id, placed[0]).minutes - 1)
     delivery = instance.calendar.date_of(instance.delivery_day(state.candidates[prospect.order_id], last))
     proof = "optimal" if status == cp_model.OPTIMAL else "best found in time"
     best = min(delivery, fixed.earliest_delivery_fixed)
-    return best, f"{len(committed)} committed orders on {', '.join(lines)} re-sequenced ({proof})"
+    params = {
+        "orders": len(committed),
+        "lines": lines,
+        "optimal": status == cp_model.OPTIMAL,
+        "days_earlier": (fixed.earliest_delivery_fixed - best).days,
+    }
+    return best, ResequencingNote(
+        "resequenced", params, f"{len(committed)} committed orders on {', '.join(lines)} re-sequenced ({proof})"
+    )

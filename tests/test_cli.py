@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -97,3 +98,15 @@ def test_bound_is_kept_for_later_solves_of_the_same_data(tmp_path, monkeypatch):
 def test_bound_of_bad_data_exits_2(tmp_path):
     folder = write_folder(tmp_path / "plant", {**VALID, "orders.csv": "order_id,product_id\nSO-1,P1\n"})
     assert runner.invoke(app, ["bound", str(folder)]).exit_code == 2
+
+
+# Regression (issue #11): the resequencing note became an object; the answer still prints as JSON.
+def test_promise_prints_capacity_rules_and_alternatives():
+    sample = str(Path(__file__).resolve().parents[1] / "data" / "sample")
+    arguments = ["promise", sample, "--product", "HV-001", "--quantity", "5", "--due", "2026-12-10"]
+    result = runner.invoke(app, [*arguments, "--order-type", "special"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout[result.stdout.index("{") :])
+    assert answer["blocked_by"] == ["special_order_deposit"] and answer["feasible"] is False
+    assert answer["resequencing_note"]["code"] in ("resequenced", "no_better", "not_placeable")
+    assert set(answer) >= {"capacity_feasible", "promised_delivery", "alternatives"}

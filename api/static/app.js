@@ -350,7 +350,12 @@ function flash(text, isError = false, extra = []) {
 
 function flashError(error, extra = []) {
   if (error instanceof ApiError && error.status === 0) flash(t("error.network", { detail: error.detail }), true);
-  else if (error instanceof ApiError) flash(t("error.generic", { status: error.status, detail: error.detail }), true, extra);
+  else if (error instanceof ApiError && error.body?.problems?.length) {
+    // a 422 lists its problems: where (column or JSON path) and what, not just how many
+    const where = (p) => (p.column || p.file) + (p.row !== null && p.row !== undefined ? ` [${p.row}]` : "");
+    const problems = error.body.problems.map((p) => `${where(p)}: ${p.message}`);
+    flash(t("error.problems", { n: problems.length, status: error.status }), true, [...problems, ...extra]);
+  } else if (error instanceof ApiError) flash(t("error.generic", { status: error.status, detail: error.detail }), true, extra);
   else {
     flash(String(error), true);
     console.warn(error); // a bug of the page: keep the stack for whoever opens the console

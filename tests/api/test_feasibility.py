@@ -135,3 +135,43 @@ def test_sales_may_quote_but_not_without_a_key(client, loaded):
     assert client.post("/v1/feasibility", json={}, headers={}).status_code == 401
     body = {"product_id": a_product(loaded), "quantity": 1, "due_date": "2030-01-01"}
     assert client.post("/v1/quotes", json=body, headers={"X-API-Key": "nope"}).status_code == 401
+
+
+def test_capacity_and_rules_are_answered_apart(client, loaded):
+    """Issue #11: a special order with no deposit fits the plan but a rule blocks it."""
+    published(client)
+    answer = ask(client, loaded, order_type="special", deposit_ratio=0.0).json()
+    assert answer["capacity_feasible"] is True
+    assert answer["blocked_by"] == ["special_order_deposit"]
+    assert answer["feasible"] is False
+    assert answer["promised_delivery"] == "2030-01-01"  # the date asked for: the fixed run meets it
+    assert answer["alternatives"] is None
+    deposit = next(c for c in answer["checks"] if c["rule"] == "special_order_deposit")
+    assert deposit["blocking"] is True and deposit["params"] == {"required": 0.3, "paid": 0.0}
+    assert all({"rule", "ok", "blocking", "detail", "params"} <= set(c) for c in answer["checks"])
+    assert answer["resequencing_note"]["code"] in ("resequenced", "no_better", "busy")
+
+
+def test_a_non_regular_order_waits_for_its_joint_review(client, loaded):
+    published(client)
+    pending = ask(client, loaded, order_type="non_regular", resequence=False).json()
+    assert pending["blocked_by"] == ["joint_review"] and pending["feasible"] is False
+    assert pending["resequencing_note"] == {"code": "not_asked", "params": {}}
+    verdicts = dict.fromkeys(("technology", "quality", "purchasing", "production"), "approved")
+    approved = ask(client, loaded, order_type="non_regular", joint_review=verdicts, resequence=False).json()
+    assert approved["blocked_by"] == [] and approved["feasible"] is True
+    wrong = ask(client, loaded, order_type="non_regular", joint_review={"sales": "approved"})
+    assert wrong.status_code == 422
+
+
+def test_a_missed_date_comes_with_alternatives(client, loaded):
+    schedule = published(client)
+    answer = ask(client, loaded, due_date=schedule["plan_start"], resequence=False).json()
+    assert answer["capacity_feasible"] is False and answer["feasible"] is False
+    assert answer["promised_delivery"] == answer["earliest_delivery_fixed"]
+    alternatives = answer["alternatives"]
+    assert alternatives["full_quantity"] == {"delivery_date": answer["earliest_delivery_fixed"]}
+    assert alternatives["by_due_date"] is None  # nothing is delivered on the plan start
+    assert alternatives["split"] is None
+    for reason in answer["binding"]:
+        assert reason["kind"] in ("capacity", "material", "release_day", "combined", "calendar"), reason

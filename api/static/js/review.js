@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { has, t } from "./i18n.js";
-import { esc, reasonText, when } from "./util.js";
+import { checkText, esc, reasonText, when } from "./util.js";
 
 export class ReviewView {
   /** `app` gives {canQuote(), publishedId(), dataset(), message(text), error(error)}. */
@@ -27,7 +27,9 @@ export class ReviewView {
   }
 
   toggleDeposit() {
-    this.form.querySelector("#review-deposit-field").hidden = this.form.querySelector("#review-type").value !== "special";
+    const type = this.form.querySelector("#review-type").value;
+    this.form.querySelector("#review-deposit-field").hidden = type !== "special";
+    this.form.querySelector("#review-joint-field").hidden = type !== "non_regular";
   }
 
   /** Offer the dataset's products and customers as suggestions (any value may still be typed). */
@@ -50,6 +52,13 @@ export class ReviewView {
     };
     if (value("#review-customer")) request.customer_id = value("#review-customer");
     if (request.order_type === "special" && value("#review-deposit") !== "") request.deposit_ratio = Number(value("#review-deposit"));
+    if (request.order_type === "non_regular") {
+      // the departments' verdicts so far; one left pending is simply not sent
+      const verdicts = [...this.form.querySelectorAll("#review-joint-field select[data-department]")]
+        .filter((select) => select.value !== "pending")
+        .map((select) => [select.dataset.department, select.value]);
+      request.joint_review = Object.fromEntries(verdicts);
+    }
     return request;
   }
 
@@ -81,13 +90,15 @@ export class ReviewView {
     const result = this.root.querySelector("#review-result");
     const dateRow = (label, value, cls = "") => `<tr><th>${esc(t(label))}</th><td class="${cls}">${esc(value ?? "—")}</td></tr>`;
     const late = (date) => (date && date > a.requested_due_date ? "late-date" : "ok-date");
-    let html = `<p class="verdict ${a.feasible ? "feasible" : "infeasible"}" data-feasible="${a.feasible}">${esc(t(a.feasible ? "review.feasible" : "review.infeasible"))}</p>`;
+    let html = this.verdictHtml(a);
     html += `<table class="facts">`;
     html += dateRow("review.requested", a.requested_due_date);
+    html += dateRow("review.promised_delivery", a.promised_delivery, late(a.promised_delivery));
     html += dateRow("review.fixed", a.earliest_delivery_fixed, late(a.earliest_delivery_fixed));
     html += dateRow("review.resequenced", a.earliest_delivery_resequenced, late(a.earliest_delivery_resequenced));
-    html += dateRow("review.resequencing", a.resequencing);
+    html += dateRow("review.resequencing", resequencingText(a.resequencing_note));
     html += `</table>`;
+    if (a.alternatives) html += alternativesHtml(a, this.request?.quantity ?? "");
     const p = a.placement;
     if (p) {
       html += `<h3>${esc(t("review.placement"))}</h3><table class="facts">`;
@@ -101,12 +112,7 @@ export class ReviewView {
     html += `<h3>${esc(t("review.binding"))}</h3><ul class="binding">`;
     html += a.binding.map((reason) => `<li data-kind="${esc(reason.kind)}">${esc(reasonText(reason))}</li>`).join("");
     html += `</ul><h3>${esc(t("review.checks"))}</h3><ul class="checks">`;
-    html += a.checks
-      .map((check) => {
-        const rule = has(`rule.${check.rule}`) ? t(`rule.${check.rule}`) : check.rule;
-        return `<li class="${check.ok ? "ok" : "fail"}" data-rule="${esc(check.rule)}"><b>${esc(check.ok ? "✓ " + t("check.ok") : "✗ " + t("check.fail"))}</b> ${esc(rule)}: ${esc(check.detail)}</li>`;
-      })
-      .join("");
+    html += a.checks.map(checkHtml).join("");
     html += `</ul><p class="muted">${esc(t("review.answer_ms", { ms: a.answer_ms, plan: a.plan_id }))}</p>`;
     result.innerHTML = html;
     result.dataset.state = "answered";
@@ -114,6 +120,19 @@ export class ReviewView {
     // found with the other orders fixed, so it promises that date, not the resequenced one
     this.root.querySelector("#review-hold-box").hidden = !(p && this.app.canQuote());
     this.root.querySelector("#review-hold-note").textContent = p ? t("review.hold_note", { date: a.earliest_delivery_fixed, line: p.line_id }) : "";
+  }
+
+  /** Capacity and rules side by side: never a green verdict while a rule blocks. */
+  verdictHtml(a) {
+    const overall = a.feasible ? "review.feasible" : a.capacity_feasible ? "review.verdict_blocked" : "review.infeasible";
+    const rules = a.blocked_by.map((r) => (has(`rule.${r}`) ? t(`rule.${r}`) : r)).join(t("list.separator"));
+    const capacity = a.capacity_feasible ? "review.capacity_ok" : "review.capacity_no";
+    const ruleText = a.blocked_by.length ? t("review.rules_block", { rules }) : t("review.rules_ok");
+    return `<p class="verdict ${a.feasible ? "feasible" : "infeasible"}" data-feasible="${a.feasible}">${esc(t(overall))}</p>
+      <ul class="verdict-parts">
+        <li class="${a.capacity_feasible ? "ok" : "fail"}" data-part="capacity" data-ok="${a.capacity_feasible}">${esc(t(capacity))}</li>
+        <li class="${a.blocked_by.length ? "fail" : "ok"}" data-part="rules" data-ok="${!a.blocked_by.length}">${esc(ruleText)}</li>
+      </ul>`;
   }
 
   async hold() {
@@ -166,4 +185,34 @@ export class ReviewView {
       this.app.error(error);
     }
   }
+}
+
+function resequencingText(note) {
+  if (!note || !has(`reseq.${note.code}`)) return note?.code ?? "";
+  const params = note.params || {};
+  const proof = t(params.optimal ? "reseq.optimal" : "reseq.best_found");
+  return t(`reseq.${note.code}`, { ...params, lines: (params.lines || []).join(t("list.separator")), proof, days: params.days_earlier });
+}
+
+function checkHtml(check) {
+  const rule = has(`rule.${check.rule}`) ? t(`rule.${check.rule}`) : check.rule;
+  const state = check.ok ? "✓ " + t("check.ok") : "✗ " + t("check.fail");
+  const weight = check.ok ? "" : ` <span class="tag ${check.blocking ? "blocking" : "advisory"}">${esc(t(check.blocking ? "review.blocking" : "review.advisory"))}</span>`;
+  return `<li class="${check.ok ? "ok" : "fail"}" data-rule="${esc(check.rule)}" data-blocking="${check.blocking}"><b>${esc(state)}</b>${weight} ${esc(rule)}：${esc(checkText(check))}</li>`;
+}
+
+/** The offers when the requested date is missed: all of it later, part of it on time, or both. */
+function alternativesHtml(a, quantity) {
+  const alt = a.alternatives;
+  const due = a.requested_due_date;
+  const items = [];
+  const full = alt.full_quantity?.delivery_date;
+  items.push(["full", full ? t("review.alt.full", { quantity, date: full }) : t("review.alt.full_none", { quantity })]);
+  const part = alt.by_due_date;
+  items.push(["by_due_date", part ? t("review.alt.by_due", { due, quantity: part.quantity, date: part.delivery_date }) : t("review.alt.by_due_none", { due })]);
+  if (alt.split) {
+    const { first, rest } = alt.split;
+    items.push(["split", t("review.alt.split", { first: first.quantity, first_date: first.delivery_date, rest: rest.quantity, rest_date: rest.delivery_date })]);
+  }
+  return `<h3>${esc(t("review.alternatives"))}</h3><ul class="alternatives">${items.map(([kind, text]) => `<li data-alt="${kind}">${esc(text)}</li>`).join("")}</ul>`;
 }

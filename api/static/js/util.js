@@ -41,15 +41,61 @@ export function when(timestamp) {
 /** One engine reason (`binding` entry) as a sentence in the current language. */
 export function reasonText(reason) {
   const kind = reason.kind;
+  // order review's binding reasons carry what relaxing them would give (would_deliver)
+  if (reason.would_deliver && has(`reason.${kind}_binding`)) return bindingText(reason);
   if (kind === "capacity" && reason.dates) {
     const [from, to] = reason.dates;
     const values = { line_id: reason.line_id, from, to, days: reason.full_days ?? "?", busy: reason.busy_days };
     return t(reason.busy_days !== undefined ? "reason.capacity_busy" : "reason.capacity", values);
   }
-  if (kind === "material" && !reason.available_from) return t("reason.material_never", reason);
+  if (kind === "material" && !reason.available_from) return t(reason.short_qty ? "reason.material_never_short" : "reason.material_never", reason);
   if (has(`reason.${kind}`)) return t(`reason.${kind}`, reason);
   // a kind this page does not know yet: show what the engine said rather than nothing
   return reason.detail ? `${kind}: ${reason.detail}` : JSON.stringify(reason);
+}
+
+/** A binding reason of order review, worded from its fields (never the engine's English). */
+function bindingText(reason) {
+  if (reason.kind === "capacity") {
+    const [from, to] = reason.dates;
+    const values = { ...reason, from, to, busy: reason.busy_days, days: reason.full_days };
+    // committed work can block an uninterrupted run without filling a day: say so, not "0 full days"
+    return t(reason.full_days > 0 ? "reason.capacity_binding" : "reason.capacity_binding_partly", values);
+  }
+  if (reason.kind === "combined") {
+    const parts = [
+      ...reason.materials.map((id) => t("reason.part.material", { id })),
+      ...reason.lines.map((id) => t("reason.part.line", { id })),
+      ...(reason.release_day ? [t("reason.part.release")] : []),
+    ];
+    return t("reason.combined_binding", { parts: parts.join(t("list.separator")), would_deliver: reason.would_deliver });
+  }
+  if (reason.kind === "material" && !reason.available_from) return t("reason.material_never_short", reason);
+  return t(`reason.${reason.kind}_binding`, reason);
+}
+
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/** An order-review check (`{rule, ok, blocking, detail, params}`) as a sentence in the current language. */
+export function checkText(check) {
+  const p = check.params || {};
+  const list = (items, prefix) => items.map((item) => t(`${prefix}.${item}`)).join(t("list.separator"));
+  switch (check.rule) {
+    case "release_day":
+      return t("check.release_day", { date: p.date, weekdays: list((p.weekdays || []).filter((d) => WEEKDAYS.includes(d)), "weekday") });
+    case "special_order_deposit":
+      return t("check.special_order_deposit", { required: pct(p.required), paid: pct(p.paid) });
+    case "joint_review":
+      if (check.ok) return t("check.joint_review_ok");
+      return t("check.joint_review", {
+        rejected: p.rejected?.length ? list(p.rejected, "dept") : t("none"),
+        pending: p.pending?.length ? list(p.pending, "dept") : t("none"),
+      });
+    case "demand_control_point":
+      return t("check.demand_control_point", p);
+    default:
+      return check.detail; // a rule this page does not know yet: the engine's sentence rather than nothing
+  }
 }
 
 export function reasonsText(reasons) {
