@@ -185,6 +185,11 @@ class FeasibilityRequest(BaseModel):
     order_type: OrderType = "regular"
     deposit_ratio: float | None = Field(None, ge=0, le=1)
     resequence: bool = Field(True, description="also answer with committed orders re-sequenced (up to 0.5 s)")
+    order_id: str | None = Field(
+        None,
+        max_length=100,
+        description="an existing order under review: its recorded joint review and deposit are used",
+    )
     joint_review: dict[Department, Verdict] | None = Field(
         None, description="a non-regular order's joint review so far: department -> approved / rejected"
     )

@@ -128,6 +128,9 @@ def test_a_non_regular_order_needs_the_joint_review(client, loaded):
     blocked = client.post("/v1/orders/NR-1/status", json=confirm_move, headers=PLANNER).json()
     assert blocked["rule"] == "joint_review"
     assert blocked["missing"] == ["technology", "quality", "purchasing", "production"]
+    asked = order | {"order_type": "non_regular", "order_id": "NR-1", "joint_review": {"technology": "approved"}}
+    answer = client.post("/v1/feasibility", json=asked, headers=SALES).json()
+    assert answer["capacity_feasible"] and answer["blocked_by"] == ["joint_review"]  # the recorded review counts
     for department in ("technology", "quality", "purchasing", "production"):
         verdict = "rejected" if department == "quality" else "approved"
         review = {"department": department, "reviewer": f"{department} lead", "verdict": verdict}
@@ -136,6 +139,7 @@ def test_a_non_regular_order_needs_the_joint_review(client, loaded):
     assert blocked["missing"] == ["quality"]
     review = {"department": "quality", "reviewer": "quality lead", "verdict": "approved", "note": "test report ok"}
     assert client.post("/v1/orders/NR-1/reviews", json=review, headers=SALES).status_code == 201
+    assert client.post("/v1/feasibility", json=asked, headers=SALES).json()["blocked_by"] == []
     assert client.post("/v1/orders/NR-1/status", json=confirm_move, headers=PLANNER).status_code == 200
     order = client.get("/v1/orders/NR-1", headers=SALES).json()
     assert order["joint_review"] == dict.fromkeys(("technology", "quality", "purchasing", "production"), "approved")
