@@ -50,11 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.keys = KeyRing.from_settings(settings)
-    app.state.promiser = Promiser()
+    requests = RequestCounter()
+    app.state.promiser = Promiser(load=lambda: requests.active)
     if not len(app.state.keys):
         log.warning("no API keys configured (PAICHAN_API_KEYS): every /v1 call will be refused")
     _add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LoadGauge, counter=requests)
     for router in (
         health.router,
         dataset.router,
@@ -68,6 +70,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     return app
+
+
+class RequestCounter:
+    """How many HTTP requests the server is handling now."""
+
+    def __init__(self) -> None:
+        self.active = 0
+
+
+class LoadGauge:
+    """Counts requests in a :class:`RequestCounter`, for work that should yield under a burst."""
+
+    def __init__(self, app, counter: RequestCounter):
+        self.app, self.counter = app, counter
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.counter.active += 1  # only the event loop's thread counts: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.counter.active -= 1
 
 
 class BodySizeLimit:

@@ -13,6 +13,7 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import store
-from api.db import LedgerLock, OrderRow, Promise, QuoteHold, utcnow
+from api.db import LedgerLock, OrderRow, Promise, Publication, QuoteHold, utcnow
 from solver import io
 from solver.domain import Dataset, DatasetError, Problem
 from solver.promise import (
@@ -37,6 +38,7 @@ from solver.promise import (
 )
 
 RESEQUENCE_SECONDS = 0.5
+BUSY_REQUESTS = 8  # requests in the server beyond which no answer spends CPU on re-sequencing
 HOLD_PREFIX = "HOLD-"  # a hold's order id in a plan's snapshot
 
 
@@ -71,6 +73,13 @@ class PlanView:
 
 def ledger_version(session: Session) -> int:
     return session.scalars(select(LedgerLock.version).where(LedgerLock.id == 1)).one()
+
+
+def ledger_state(session: Session) -> tuple[int, str | None]:
+    """The ledger's version and the published plan, in one round trip (every answer asks)."""
+    newest = select(Publication.plan_id).order_by(Publication.id.desc()).limit(1).scalar_subquery()
+    version, plan_id = session.execute(select(LedgerLock.version, newest).where(LedgerLock.id == 1)).one()
+    return version, plan_id
 
 
 def open_holds(session: Session) -> list[QuoteHold]:
@@ -140,12 +149,13 @@ def _as_date(value: str | dt.date) -> dt.date:
 class Promiser:
     """Feasibility answers and placements for one service; thread-safe."""
 
-    def __init__(self, cache_size: int = 4):
+    def __init__(self, cache_size: int = 4, load: Callable[[], int] = lambda: 0):
         self._plans: OrderedDict[str, PlannedOrders] = OrderedDict()
         self._bases: OrderedDict[tuple, PlanLedger] = OrderedDict()
         self._views: OrderedDict[tuple, PlanView] = OrderedDict()
         self._lock = threading.Lock()
         self._resequencing = threading.Semaphore(1)  # one CP-SAT resequencing at a time
+        self._load = load  # requests the server is handling: under a burst, re-sequencing yields the CPU
         self._cache_size = cache_size
 
     # -- answers ------------------------------------------------------------------------
@@ -177,7 +187,7 @@ class Promiser:
         if view.holds or view.promises:
             # resequencing moves planned runs; it does not know the runs holds and promises keep
             return fixed.earliest_delivery_fixed, WITH_HOLDS
-        if not self._resequencing.acquire(blocking=False):
+        if self._load() > BUSY_REQUESTS or not self._resequencing.acquire(blocking=False):
             return fixed.earliest_delivery_fixed, BUSY
         try:
             return earliest_delivery_resequenced(view.dataset, view.plan.schedule, prospect, fixed, RESEQUENCE_SECONDS)
@@ -188,8 +198,10 @@ class Promiser:
 
     def view(self, session: Session, plan_id: str | None = None) -> PlanView:
         """The published plan (or ``plan_id``'s) with every open hold and promise booked."""
-        version = ledger_version(session)  # first: a view built from newer rows is only more cautious
-        plan_id = plan_id or store.published_plan_id(session)
+        version, published = ledger_state(
+            session
+        )  # before the rows: a view built from newer ones is only more cautious
+        plan_id = plan_id or published
         if plan_id is None:
             raise store.Conflict(
                 "no plan has been published yet: feasibility is answered against the published plan",
