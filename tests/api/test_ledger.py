@@ -15,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from api import ledger
+from api import cli, ledger
 from solver import io
 from solver.generate import generate_dataset
 from tests.api.conftest import PLANNER, SALES, solved_plan
@@ -295,3 +296,22 @@ STEPS = {
 def published_small(client, loaded) -> tuple[TestClient, list[str]]:
     published(client)
     return client, ["HV-002", "RMU-002", "DB-002", "LV-002"]
+
+
+def test_the_nightly_replan_keeps_open_holds_and_promises(client, loaded, database_url, monkeypatch):
+    """The reported bug: ``paichan replan`` built its own snapshot without the holds."""
+    published(client)
+    open_quote = hold(client, loaded)
+    confirmed = confirm(client, hold(client, loaded)["quote_id"]).json()["order_id"]
+    monkeypatch.setenv("PAICHAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("PAICHAN_SOLVER_WORKERS", "1")
+    result = CliRunner().invoke(cli.app, ["replan", "--time-limit", "3", "--publish"])
+    assert result.exit_code == 0, result.output
+    newest = client.get("/v1/plans", headers=PLANNER).json()[0]
+    assert newest["published"] and newest["created_by"] == "batch:replan"
+    planned = {o["order_id"]: o for o in client.get("/v1/plans/current/schedule", headers=SALES).json()["orders"]}
+    assert {f"HOLD-{open_quote['quote_id']}", confirmed} <= planned.keys()
+    quote = next(q for q in client.get("/v1/quotes", headers=SALES).json() if q["quote_id"] == open_quote["quote_id"])
+    assert quote["placement"]["allocations"] == planned[f"HOLD-{open_quote['quote_id']}"]["allocations"]
+    assert client.get(f"/v1/orders/{confirmed}", headers=SALES).json()["promise"] is None  # the plan carries it
+    assert_nothing_double_booked(client)
