@@ -169,7 +169,15 @@ def _problem(error: dict[str, Any]) -> dict[str, Any]:
     location = [str(part) for part in error.get("loc", ())]
     where, *path = location or ["body"]
     json_path = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
-    return {"file": where, "row": None, "column": json_path, "message": error.get("msg", "invalid")}
+    params = {k: v if isinstance(v, int | float | str) else str(v) for k, v in (error.get("ctx") or {}).items()}
+    return {
+        "file": where,
+        "row": None,
+        "column": json_path,
+        "message": error.get("msg", "invalid"),
+        "code": error.get("type", "invalid"),  # pydantic's error type: the page words it in either language
+        "params": params,
+    }
 
 
 app = create_app()

@@ -277,8 +277,10 @@ def book_reservations(ledger: PlanLedger, dataset: Dataset, holds: list[QuoteHol
 def check_known(dataset: Dataset, prospect: Prospect) -> None:
     problems = []
     if prospect.product_id not in dataset.product_by_id:
-        problems.append(Problem("body", None, "$.product_id", f"unknown product {prospect.product_id!r}"))
+        unknown = prospect.product_id
+        problems.append(Problem("body", None, "$.product_id", f"unknown product {unknown!r}", f"未知产品“{unknown}”"))
     if prospect.customer_id and dataset.customers and prospect.customer_id not in dataset.customer_by_id:
-        problems.append(Problem("body", None, "$.customer_id", f"unknown customer {prospect.customer_id!r}"))
+        unknown = prospect.customer_id
+        problems.append(Problem("body", None, "$.customer_id", f"unknown customer {unknown!r}", f"未知客户“{unknown}”"))
     if problems:
         raise DatasetError(problems)

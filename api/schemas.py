@@ -20,6 +20,9 @@ class ProblemOut(BaseModel):
     row: int | str | None = None
     column: str | None = None
     message: str
+    message_zh: str | None = None
+    code: str | None = None
+    params: dict[str, Any] = {}
 
 
 class ErrorOut(BaseModel):

@@ -47,6 +47,7 @@ class Problem:
     row: int | str | None
     column: str | None
     message: str
+    message_zh: str | None = None  # the same in Chinese, where the page shows it to planners or sales
 
     def __str__(self) -> str:
         where = [self.file]
@@ -57,7 +58,8 @@ class Problem:
         return f"{', '.join(where)}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+        located = {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+        return located | ({"message_zh": self.message_zh} if self.message_zh else {})
 
 
 class DatasetError(ValueError):

@@ -14,7 +14,7 @@
 import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey } from "./js/api.js";
 import { DispatchView } from "./js/dispatch.js";
 import { Gantt, tooltip } from "./js/gantt.js";
-import { applyStatic, language, onLanguageChange, setLanguage, t } from "./js/i18n.js";
+import { applyStatic, has, language, onLanguageChange, setLanguage, t } from "./js/i18n.js";
 import { LateTable, lateRows } from "./js/late.js";
 import { OVERLOAD, renderLoad } from "./js/load.js";
 import { PlansView } from "./js/plans.js";
@@ -353,13 +353,29 @@ function flashError(error, extra = []) {
   else if (error instanceof ApiError && error.body?.problems?.length) {
     // a 422 lists its problems: where (column or JSON path) and what, not just how many
     const where = (p) => (p.column || p.file) + (p.row !== null && p.row !== undefined ? ` [${p.row}]` : "");
-    const problems = error.body.problems.map((p) => `${where(p)}: ${p.message}`);
+    const problems = error.body.problems.map((p) => `${where(p)}: ${problemText(p)}`);
     flash(t("error.problems", { n: problems.length, status: error.status }), true, [...problems, ...extra]);
-  } else if (error instanceof ApiError) flash(t("error.generic", { status: error.status, detail: error.detail }), true, extra);
+  } else if (error instanceof ApiError) flash(t("error.generic", { status: error.status, detail: errorText(error) }), true, extra);
   else {
     flash(String(error), true);
     console.warn(error); // a bug of the page: keep the stack for whoever opens the console
   }
+}
+
+/** The service's refusal in the page's language: its Chinese wording, or its code's, else its own. */
+function errorText(error) {
+  const body = error.body || {};
+  if (language() === "zh" && body.detail_zh) return body.detail_zh;
+  if (body.code && has(`error.code.${body.code}`)) return t(`error.code.${body.code}`, body);
+  if (language() === "zh" && error.status >= 400) return t("error.untranslated", { status: error.status });
+  return error.detail;
+}
+
+function problemText(problem) {
+  if (language() === "zh" && problem.message_zh) return problem.message_zh;
+  if (problem.code && has(`problem.${problem.code}`)) return t(`problem.${problem.code}`, problem.params || {});
+  if (language() === "zh") return t("problem.other");
+  return problem.message;
 }
 
 // -- language -----------------------------------------------------------------------------

@@ -336,7 +336,7 @@ def test_order_review_answers_and_holds_a_quote(tab: Tab, service: Service) -> N
     held = page.locator("#review-held")
     expect(held).to_contain_text("已锁定报价")
     quote_id = held.get_attribute("data-quote")
-    expect(page.locator(f"#quote-table tr[data-quote='{quote_id}']")).to_contain_text(answer["earliest_delivery_fixed"])
+    expect(page.locator(f"#quote-table tr[data-quote='{quote_id}']")).to_contain_text(answer["promised_delivery"])
     assert quote_id in {q["quote_id"] for q in service.http.get("/v1/quotes").json()}
     screenshot(tab, "review-quote")
     page.click(f"#quote-table button[data-action=release][data-quote='{quote_id}']")  # leave no hold behind
@@ -553,5 +553,5 @@ def test_a_422_lists_its_problems(tab: Tab, service: Service) -> None:
     page.click("#review-submit")
     flash = page.locator("#flash")
     expect(flash).to_contain_text("请求有 1 个问题")
-    expect(flash.locator("li")).to_have_text(["$.product_id: unknown product 'NO-SUCH-PRODUCT'"])
+    expect(flash.locator("li")).to_have_text(["$.product_id: 未知产品“NO-SUCH-PRODUCT”"])
     tab.assert_clean("422")  # the browser reports the refused request itself

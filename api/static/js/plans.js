@@ -2,7 +2,7 @@
 // it, compare it with the published plan (KPI deltas and the orders that moved), publish it.
 
 import { ApiError, api } from "./api.js";
-import { t } from "./i18n.js";
+import { has, t } from "./i18n.js";
 import { esc, when } from "./util.js";
 
 const POLL_MS = 1000; // the service writes progress about once a second
@@ -80,7 +80,7 @@ export class PlansView {
         <td><code>${esc(plan.plan_id)}</code> ${badges}</td>
         <td><span class="status ${esc(plan.status)}">${esc(t(`status.${plan.status}`))}</span></td>
         <td>${esc(when(plan.created_at))}</td>
-        <td>${esc(plan.created_by)}</td>
+        <td>${esc(actorText(plan.created_by))}</td>
         <td class="num">${esc(plan.parameters?.time_limit_s ?? "")}</td>
         <td class="num">${esc(objectiveText)}</td>
         <td class="actions">${buttons.join(" ")}</td></tr>`;
@@ -329,4 +329,11 @@ function drawChart(canvas, samples) {
   };
   line("bound", "#999", [4, 4]);
   line("value", "#1f6feb", []);
+}
+
+/** "planner:key1" as the page's language says it: the role's name, then the key's. */
+export function actorText(actor) {
+  const [role, ...name] = String(actor || "").split(":");
+  if (!name.length || !has(`role.${role}`)) return actor || "";
+  return t("role.signed_in", { role: t(`role.${role}`), name: name.join(":") });
 }

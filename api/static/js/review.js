@@ -118,8 +118,10 @@ export class ReviewView {
     result.dataset.state = "answered";
     // a hold needs a placement to hold, and a role that may write orders; it keeps the run
     // found with the other orders fixed, so it promises that date, not the resequenced one
-    this.root.querySelector("#review-hold-box").hidden = !(p && this.app.canQuote());
-    this.root.querySelector("#review-hold-note").textContent = p ? t("review.hold_note", { date: a.earliest_delivery_fixed, line: p.line_id }) : "";
+    // a non-regular order is accepted only after its joint review, as an order: it is never held as a quote
+    const holdable = p && this.app.canQuote() && !(a.blocked_by || []).includes("joint_review");
+    this.root.querySelector("#review-hold-box").hidden = !holdable;
+    this.root.querySelector("#review-hold-note").textContent = p ? t("review.hold_note", { date: a.promised_delivery, line: p.line_id }) : "";
   }
 
   /** Capacity and rules side by side: never a green verdict while a rule blocks. */
