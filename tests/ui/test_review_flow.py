@@ -83,7 +83,10 @@ def test_no_view_of_the_chinese_page_shows_english(tab: Tab, service: Service) -
         section = page.locator(f"section.view[data-view={view}]")
         expect(section).to_be_visible()
         if view == "review":
-            review(tab, {"product_id": "HV-001", "quantity": 4, "due_date": "2027-01-15"})
+            review(tab, {"product_id": "HV-001", "quantity": 4, "due_date": "2027-01-15", "order_type": "non_regular"})
+            joint = page.locator("#review-joint-field")
+            expect(joint.locator("select[data-department]")).to_have_count(4)  # one verdict per department
+            expect(joint).to_contain_text("技术")
         page.wait_for_timeout(300)  # the view's data arrives
         words = english_words(page.inner_text("body"), known | {"English"})  # the language picker's own name
         assert words == [], f"English on the Chinese {view} view: {sorted(set(words))}"

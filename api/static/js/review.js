@@ -5,6 +5,17 @@ import { api } from "./api.js";
 import { has, t } from "./i18n.js";
 import { checkText, esc, reasonText, when } from "./util.js";
 
+// The joint review of a non-regular order: these departments each give a verdict.
+const DEPARTMENTS = ["technology", "quality", "purchasing", "production"];
+const VERDICTS = ["pending", "approved", "rejected"];
+
+function verdictSelects() {
+  const options = VERDICTS.map((v) => `<option value="${v}" data-i18n="verdict.${v}"></option>`).join("");
+  return DEPARTMENTS.map(
+    (d) => `<label><span data-i18n="dept.${d}"></span> <select data-department="${d}">${options}</select></label>`,
+  ).join("");
+}
+
 export class ReviewView {
   /** `app` gives {canQuote(), publishedId(), dataset(), message(text), error(error)}. */
   constructor(root, app) {
@@ -13,6 +24,7 @@ export class ReviewView {
     this.request = null; // the request behind the answer shown, for the quote hold
     this.answer = null;
     this.form = root.querySelector("#review-form");
+    this.form.querySelector("#review-joint-field").insertAdjacentHTML("beforeend", verdictSelects());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.check();
