@@ -154,6 +154,24 @@ class OrderReview(Base):
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
 
 
+class Scenario(Base):
+    """A what-if (or an exception, 异常): edits to a copy of the live data and the plan made from it."""
+
+    __tablename__ = "scenarios"
+    scenario_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="scenario")  # scenario exception
+    edits: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    plan_id: Mapped[str] = mapped_column(String(40))
+    base_plan_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # published when it was made
+    live_fingerprint: Mapped[str] = mapped_column(String(64))  # the live data it was made from
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open applied discarded
+    comparison: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite is opened for use from worker threads with foreign keys on."""
     # more connections than the server's worker threads (40), so no request waits on the pool

@@ -17,7 +17,7 @@ from api.config import Settings, get_settings
 from api.db import Database
 from api.jobs import JobRunner
 from api.promising import Promiser
-from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, ui
+from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, scenarios, ui
 from solver.domain import DatasetError
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         plans.router,
         feasibility.router,
         quotes.router,
+        scenarios.router,
         reports.router,
         reports.orders_router,
         ui.router,

@@ -38,6 +38,9 @@ class PlanParameters:
     frozen_days: int | None = None
     seed: int = 0
     baseline: str | None = None  # "current", a plan id, or None
+    name: str = ""
+    note: str = ""
+    scenario_id: str | None = None  # a what-if's plan: published only by applying the scenario
 
 
 def snapshot(session: Session) -> dict[str, Any]:
@@ -47,8 +50,15 @@ def snapshot(session: Session) -> dict[str, Any]:
     return document
 
 
-def new_job(session: Session, parameters: PlanParameters, actor: str, status: str = "queued") -> PlanJob:
-    """A plan job with its snapshot and baseline, committed; nothing is solved yet."""
+def new_job(
+    session: Session,
+    parameters: PlanParameters,
+    actor: str,
+    status: str = "queued",
+    document: dict[str, Any] | None = None,
+) -> PlanJob:
+    """A plan job with its snapshot (``document``, a scenario's edited copy, else the live one) and
+    baseline, committed; nothing is solved yet."""
     baseline = store.get_plan(session, parameters.baseline).plan_id if parameters.baseline is not None else None
     job = PlanJob(
         plan_id=uuid.uuid4().hex[:12],
@@ -58,9 +68,10 @@ def new_job(session: Session, parameters: PlanParameters, actor: str, status: st
             "time_limit_s": parameters.time_limit_s,
             "frozen_days": parameters.frozen_days,
             "seed": parameters.seed,
+            **{k: v for k in ("name", "note", "scenario_id") if (v := getattr(parameters, k))},
         },
         baseline_plan_id=baseline,
-        input_snapshot=snapshot(session),
+        input_snapshot=document if document is not None else snapshot(session),
         progress={},
     )
     session.add(job)
@@ -117,11 +128,21 @@ def run_job(
     return result
 
 
-def publish(session: Session, promiser: Promiser, job: PlanJob, actor: str) -> dict[str, int]:
+def publish(
+    session: Session, promiser: Promiser, job: PlanJob, actor: str, scenario_applied: bool = False
+) -> dict[str, int]:
     """Make a finished, valid plan the one the shop follows; holds and promises are re-placed around it.
 
-    Raises :class:`store.Conflict` for an unfinished or invalid plan; commits.
+    Raises :class:`store.Conflict` for an unfinished or invalid plan, and for a scenario's plan
+    unless the scenario is being applied (its edits are not in the live data otherwise); commits.
     """
+    scenario_id = job.parameters.get("scenario_id")
+    if scenario_id and not scenario_applied:
+        raise store.Conflict(
+            f"plan {job.plan_id} is scenario {scenario_id}'s what-if: apply the scenario to publish it "
+            f"(POST /v1/scenarios/{scenario_id}/apply)",
+            code="scenario_plan",
+        )
     if job.status not in ("succeeded", "cancelled") or job.schedule is None:
         raise store.Conflict(
             f"plan {job.plan_id} is {job.status}: only a finished plan can be published", code="plan_not_finished"
