@@ -282,6 +282,73 @@ def promise(
 
 
 @app.command()
+def scenario(
+    dataset: Annotated[Path, typer.Argument(help="CSV folder, .json document or .xlsx workbook.")],
+    edits: Annotated[Path, typer.Option(help="A JSON list of edits (line_hours, arrival, order, ...).")],
+    previous: Annotated[
+        Path | None, typer.Option(help="The plan to compare with (JSON); none: the dataset is planned first.")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds for the scenario's plan.", min=0.1)] = 30.0,
+    frozen_days: Annotated[int | None, typer.Option(help="Frozen window in working days (default: plant's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the scenario's plan and its comparison (JSON) here.")] = None,
+) -> None:
+    """What-if: plan the dataset with the edits applied and say what changes against the plan."""
+    import json
+
+    from solver import scenario as whatif
+    from solver.validation import validate_schedule
+
+    try:
+        data = io.load_dataset(dataset)
+        base = io.load_schedule(previous) if previous else None
+        changes = json.loads(edits.read_text(encoding="utf-8"))
+        edited = io.load_json_document(whatif.apply_edits(io.dataset_document(data), changes, "edits"), str(edits))
+    except DatasetError as error:
+        raise _bad_input(error) from None
+    except (OSError, ValueError) as error:
+        errors.print(f"--edits: {edits} is not a JSON list of edits: {error}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if base is None:
+        console.print("planning the dataset as it is, to compare with")
+        base = solve_with_progress(data, engine.SolveParams(time_limit=time_limit), None).schedule
+    params = engine.SolveParams(time_limit=time_limit, frozen_days=frozen_days)
+    result = solve_with_progress(edited, params, base)
+    violations = validate_schedule(edited, result.schedule, previous=base, frozen_days=frozen_days)
+    comparison = whatif.compare(edited, base, result.schedule, changes)
+    print_comparison(comparison)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"schedule": result.schedule, **comparison}, ensure_ascii=False, indent=1))
+        console.print(f"scenario written to {out}")
+    if violations:
+        errors.print(f"[bold red]the scenario's plan breaks {len(violations)} rule(s)[/]")
+        raise typer.Exit(EXIT_INVALID)
+
+
+def print_comparison(comparison: dict[str, Any]) -> None:
+    """The KPI deltas, the orders that moved and whom to call, as tables."""
+    deltas = Table(title="against the plan")
+    for column in ("", "before", "after", "change"):
+        deltas.add_column(column)
+    for name, delta in comparison["kpi_deltas"].items():
+        deltas.add_row(name.replace("_", " "), str(delta["before"]), str(delta["after"]), f"{delta['delta']:+g}")
+    console.print(deltas)
+    moved = comparison["changes"]
+    console.print(f"orders that change: {len(moved)}")
+    for change in moved[:30]:
+        before, after = change["before"] or {}, change["after"] or {}
+        console.print(
+            f"  {change['order_id']}: {before.get('line_id', '-')} {before.get('delivery_date', '-')} → "
+            f"{after.get('line_id', '-')} {after.get('delivery_date', 'left out')}",
+            highlight=False,
+        )
+    for group in comparison["notify"]:
+        orders = ", ".join(o["order_id"] for o in group["orders"])
+        who = group["name"] or group["customer_id"] or "?"
+        console.print(f"[yellow]call[/] {who} ({group['region'] or '-'}): {orders}", highlight=False)
+
+
+@app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the dataset to.")],
     orders: Annotated[int, typer.Option(min=1)] = 300,

@@ -110,3 +110,37 @@ def test_promise_prints_capacity_rules_and_alternatives():
     assert answer["blocked_by"] == ["special_order_deposit"] and answer["feasible"] is False
     assert answer["resequencing_note"]["code"] in ("resequenced", "no_better", "not_placeable")
     assert set(answer) >= {"capacity_feasible", "promised_delivery", "alternatives"}
+
+
+def test_scenario_says_what_a_line_down_changes_and_whom_to_call(tmp_path):
+    """Two orders on L1; L1 down on the first run's day: it moves, and whoever now gets it later is called."""
+    from tests.conftest import order, tiny_dataset
+
+    dataset = tiny_dataset([order("A", 480, "2026-12-11", customer_id=None), order("B", 480, "2026-12-11")])
+    folder = tmp_path / "plant"
+    io.write_csv_folder(dataset, folder)
+    previous = tmp_path / "plan.json"
+    assert runner.invoke(app, ["solve", str(folder), "--time-limit", "5", "--out", str(previous)]).exit_code == 0
+    plan = json.loads(previous.read_text())
+    first = min(plan["orders"], key=lambda e: e["production_start"])
+    edits = tmp_path / "edits.json"
+    day = first["production_start"]
+    down = {"kind": "line_hours", "line_id": "L1", "from": day, "to": day, "hours": 0}
+    edits.write_text(json.dumps([down]))
+    out = tmp_path / "scenario.json"
+    args = ["scenario", str(folder), "--edits", str(edits), "--previous", str(previous), "--time-limit", "5"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(out.read_text())
+    assert "orders that change" in result.output
+    assert {c["order_id"] for c in answer["changes"]} >= {first["order_id"]}
+    runs_that_day = [e for e in answer["schedule"]["orders"] if any(a["date"] == day for a in e["allocations"])]
+    assert runs_that_day == []  # the line is down: it may run earlier (it was planned just in time) or later
+    called = {o["order_id"] for group in answer["notify"] for o in group["orders"]}
+    assert called == {c["order_id"] for c in answer["changes"] if c["days_later"] > 0}
+    edited = io.load_json_document(io.dataset_document(dataset) | {"line_calendar": []}, "$")
+    assert validate_schedule(edited, plan) == []
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"kind": "line_hours", "line_id": "NOPE", "from": "2026-12-01", "to": "2026-12-01"}]))
+    refused = runner.invoke(app, ["scenario", str(folder), "--edits", str(bad), "--previous", str(previous)])
+    assert refused.exit_code == 2 and "edits[0].line_id" in refused.output
