@@ -87,7 +87,8 @@ def get_schedule(
     dataset = io.load_json_document(job.input_snapshot, "$")  # the names and hours the plan was made with
     if format == "xlsx":
         headers = {"Content-Disposition": f'attachment; filename="plan-{job.plan_id}.xlsx"'}
-        return Response(io.schedule_workbook_bytes(job.schedule, dataset, lang), io.XLSX_MEDIA_TYPE, headers)
+        content = io.schedule_workbook_bytes(job.schedule, dataset, lang)
+        return Response(content, media_type=io.XLSX_MEDIA_TYPE, headers=headers)
     rows = io.daily_plan_rows(job.schedule, dataset)
     return Response(_csv(rows, list(io.DAILY_COLUMNS)), media_type="text/csv; charset=utf-8")
 

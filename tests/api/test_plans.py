@@ -9,6 +9,7 @@ import itertools
 import time
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -128,6 +129,30 @@ def test_start_poll_read_and_schedule_formats(client: TestClient, loaded: dict) 
             assert clock_minutes(before["end"]) <= clock_minutes(after["start"])
 
     response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "pdf"}, headers=SALES)
+    assert response.status_code == 422
+
+
+def test_schedule_as_a_workbook_in_either_language(client: TestClient, loaded: dict) -> None:
+    plan_id = solved_plan(client)["plan_id"]
+    schedule = schedule_of(client, plan_id)
+    assert validate_schedule(small_dataset(), schedule) == []
+    response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "xlsx"}, headers=SALES)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == io.XLSX_MEDIA_TYPE
+    assert f'filename="plan-{plan_id}.xlsx"' in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(stdio.BytesIO(response.content))
+    assert book.sheetnames == ["订单", "每日作业", "发货计划", "延期订单", "产线负荷"]
+    orders = list(book["订单"].iter_rows(values_only=True))
+    assert len(orders) - 1 == len(schedule["orders"]) + len(schedule["unscheduled"])
+    names = {c["customer_id"]: c["name"] for c in loaded["customers"]}
+    assert all(row[2] == names[row[1]] for row in orders[1:] if row[1])  # the name next to the code
+    daily = list(book["每日作业"].iter_rows(values_only=True))
+    assert len(daily) - 1 == sum(len(e["allocations"]) for e in schedule["orders"])
+
+    response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "xlsx", "lang": "en"}, headers=SALES)
+    assert response.status_code == 200
+    assert openpyxl.load_workbook(stdio.BytesIO(response.content)).sheetnames[0] == "Orders"
+    response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "xlsx", "lang": "fr"}, headers=SALES)
     assert response.status_code == 422
 
 
