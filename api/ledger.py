@@ -307,7 +307,7 @@ def reservations_check(session: Session, promiser: Promiser) -> list[Violation]:
     plan = promiser.plan(session, store.published_plan_id(session) or "current")
     holds, promises = open_holds(session), all_promises(session)
     superseded = {p.order_id for p in promises}
-    kept = [e for e in plan.schedule["orders"] if _kept(e["order_id"], superseded)]
+    kept = _renumbered([e for e in plan.schedule["orders"] if _kept(e["order_id"], superseded)])
     runs = [(f"R-HOLD-{h.quote_id}", h.request, h.answer.get("placement")) for h in holds]
     runs += [(f"R-{p.order_id}", _promised_order(session, p), p.placement) for p in promises]
     runs = [run for run in runs if run[2]]
@@ -328,6 +328,18 @@ def reservations_check(session: Session, promiser: Promiser) -> list[Violation]:
     dataset = plan.dataset.replace(orders=tuple(orders))
     document["objective"] = recompute_objective(dataset, document)  # what it is, so only the runs are judged
     return validate_schedule(dataset, document)
+
+
+def _renumbered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The kept runs numbered 1..n again on each line, in their run order: the superseded
+    ones leave gaps the validator would take for a broken sequence."""
+    numbered, count = [], {}
+    for entry in sorted(entries, key=lambda e: (e["line_id"], e.get("sequence") or 0)):
+        if entry.get("sequence") is not None:  # plans older than run order carry none
+            count[entry["line_id"]] = count.get(entry["line_id"], 0) + 1
+            entry = entry | {"sequence": count[entry["line_id"]]}
+        numbered.append(entry)
+    return numbered
 
 
 def _promised_order(session: Session, promise: Promise) -> dict[str, Any]:

@@ -62,6 +62,10 @@ def solve(
     csv: Annotated[
         Path | None, typer.Option(help="Write orders.csv, daily_plan.csv, line_loads.csv, dispatch_plan.csv here.")
     ] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option(help="Write the plan as one Excel workbook (orders, daily work, dispatch, ...).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the workbook: zh or en.")] = "zh",
     time_limit: Annotated[float, typer.Option(help="Seconds, everything included.", min=0.1)] = 30.0,
     workers: Annotated[int, typer.Option(help="CP-SAT worker threads.", min=1)] = 2,
     seed: Annotated[int, typer.Option(help="Random seed of the search.")] = 0,
@@ -75,6 +79,9 @@ def solve(
     """Plan a dataset and print the plan's summary."""
     if method not in ("auto", "exact", "lns"):
         errors.print(f"--method: {method!r} is not one of auto, exact, lns", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if lang not in io.WORKBOOK_LANGUAGES:
+        errors.print(f"--lang: {lang!r} is not one of {', '.join(io.WORKBOOK_LANGUAGES)}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
         data = io.load_dataset(dataset)
@@ -99,11 +106,15 @@ def solve(
         io.write_schedule_json(result.schedule, out)
     if csv:
         io.write_schedule_csv(result.schedule, csv, data)
+    if xlsx:
+        io.write_schedule_workbook(result.schedule, data, xlsx, lang)
     print_summary(result, violations)
     if out:
         console.print(f"schedule written to {out}")
     if csv:
         console.print(f"orders.csv, daily_plan.csv, line_loads.csv and dispatch_plan.csv written to {csv}")
+    if xlsx:
+        console.print(f"workbook written to {xlsx}")
     if violations:
         raise typer.Exit(EXIT_INVALID)
 

@@ -29,6 +29,7 @@ ORDER_STATUSES = (
 )
 ORDER_TYPES = ("regular", "non_regular", "special")
 COLLECTION_DAYS = 7  # customers must collect within a week of warehousing
+DAY_START = dt.time(8, 0)  # a plant day starts at 08:00 unless plant.json says otherwise
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Plant:
     holiday_country: str | None = "CN"
     frozen_days: int = 0
     release_weekdays: tuple[str, ...] = ("Mon", "Thu")
+    day_start: dt.time = DAY_START  # when the lines' working day begins: the shop floor's clock times
 
     @property
     def horizon_end(self) -> dt.date:

@@ -18,7 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from solver.calendar import hours_to_minutes
 from solver.domain import (
+    DAY_START,
     ORDER_STATUSES,
     ORDER_TYPES,
     WEEKDAYS,
@@ -134,6 +136,19 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _clock(value: str) -> dt.time:
+    """A time of day as ``HH:MM`` (24-hour clock)."""
+    parts = value.strip().split(":")
+    if len(parts) == 3 and parts[2] == "00":  # a time cell of a workbook reads back as HH:MM:00
+        parts = parts[:2]
+    try:
+        if len(parts) != 2 or len(parts[1]) != 2:
+            raise ValueError
+        return dt.time(int(parts[0]), int(parts[1]))
+    except ValueError:
+        raise _Invalid(f"{value!r} is not a time of day (HH:MM, 00:00 to 23:59)") from None
 
 
 def _flag(value: str) -> bool:
@@ -351,6 +366,7 @@ def _parse_plant(document: Any, file: str, problems: list[Problem]) -> Plant | N
         ("plan_start", _date),
         ("horizon_days", _positive_whole),
         ("frozen_days", _non_negative_whole),
+        ("day_start", _clock),
     ):
         if document.get(key) not in (None, ""):
             try:
@@ -525,6 +541,7 @@ def plant_document(plant: Plant) -> dict[str, Any]:
         "holiday_country": plant.holiday_country,
         "frozen_days": plant.frozen_days,
         "release_weekdays": list(plant.release_weekdays),
+        "day_start": plant.day_start.strftime("%H:%M"),
     }
 
 
@@ -606,21 +623,102 @@ def schedule_order_rows(schedule: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def daily_plan_rows(schedule: dict[str, Any]) -> list[dict[str, Any]]:
-    """The shop-floor sheet: one row per line, date and order, with minutes and quantity."""
-    rows = [
-        {
+DAILY_COLUMNS = (
+    "line_id",
+    "date",
+    "order_id",
+    "product_id",
+    "minutes",
+    "quantity",
+    "sequence",
+    "start",
+    "end",
+    "setup_minutes",
+    "note",
+    "line_name",
+    "product_name",
+)
+SETUP_ONLY, NO_UNIT_FINISHED = "setup", "no unit finished"  # notes of a day that finishes no unit
+
+
+def daily_plan_rows(schedule: dict[str, Any], dataset: Dataset | None = None) -> list[dict[str, Any]]:
+    """The shop-floor sheet: per line and date its runs in run order, one row each.
+
+    Each row has the run's ``sequence`` on its line, its ``start``-``end`` clock times that
+    day (the plant's ``day_start`` plus the run's minutes into the line's day), the units
+    finished that day, the setup minutes spent that day and a ``note`` for a day that
+    finishes no unit. ``dataset`` gives the day start, setup times and names; without it
+    (or for documents older than run order) those cells are blank or the defaults.
+    """
+    keyed = [(key, row) for entry in schedule["orders"] for key, row in _daily_rows(entry, dataset)]
+    keyed.sort(key=lambda pair: pair[0])
+    return [row for _, row in keyed]
+
+
+def _daily_rows(entry: dict[str, Any], dataset: Dataset | None) -> list[tuple[tuple, dict[str, Any]]]:
+    """An entry's rows, each with its sort key: line, date, run order, order."""
+    day_start = dataset.plant.day_start if dataset else DAY_START
+    setup_left = _setup_minutes(entry, dataset)
+    start_minute = entry.get("start_minute")
+    sequence = entry.get("sequence")
+    rows = []
+    for number, allocation in enumerate(entry["allocations"]):
+        setup = None if setup_left is None else min(setup_left, allocation["minutes"])
+        if setup_left is not None and setup is not None:
+            setup_left -= setup  # setup is spent first
+        # a run starts its first day at start_minute and every later day at the day's start
+        start = (start_minute if number == 0 else 0) if isinstance(start_minute, int) else None
+        # older documents have no sequence: the run carried over from the day before comes first
+        run_order = (sequence if isinstance(sequence, int) else math.inf, number == 0)
+        key = (entry["line_id"], allocation["date"], run_order, entry["order_id"])
+        row = {
             "line_id": entry["line_id"],
             "date": allocation["date"],
             "order_id": entry["order_id"],
             "product_id": entry.get("product_id", ""),
             "minutes": allocation["minutes"],
             "quantity": allocation["quantity"],
+            "sequence": sequence if sequence is not None else "",
+            "start": clock_time(day_start, start) if start is not None else "",
+            "end": clock_time(day_start, start + allocation["minutes"]) if start is not None else "",
+            "setup_minutes": setup if setup is not None else "",
+            "note": _day_note(allocation, setup),
+            "line_name": _name(dataset, "line", entry["line_id"]),
+            "product_name": _name(dataset, "product", entry.get("product_id", "")),
         }
-        for entry in schedule["orders"]
-        for allocation in entry["allocations"]
-    ]
-    return sorted(rows, key=lambda r: (r["line_id"], r["date"], r["order_id"]))
+        rows.append((key, row))
+    return rows
+
+
+def _day_note(allocation: dict[str, Any], setup: int | None) -> str:
+    if allocation["quantity"] > 0:
+        return ""
+    return SETUP_ONLY if setup == allocation["minutes"] else NO_UNIT_FINISHED
+
+
+def _setup_minutes(entry: dict[str, Any], dataset: Dataset | None) -> int | None:
+    """The run's setup minutes on its line (spent first), ``None`` when the dataset does not say."""
+    if dataset is None:
+        return None
+    routings = dataset.routings_by_product.get(entry.get("product_id") or "", ())
+    routing = next((r for r in routings if r.line_id == entry["line_id"]), None)
+    return hours_to_minutes(routing.setup_hours) if routing else None
+
+
+def clock_time(day_start: dt.time, minutes: int) -> str:
+    """``HH:MM`` ``minutes`` after ``day_start``; past midnight marked ``+1`` (a two-shift line)."""
+    total = day_start.hour * 60 + day_start.minute + minutes
+    days, minute_of_day = divmod(total, 24 * 60)
+    text = f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
+    return text if days == 0 else f"{text}+{days}"
+
+
+def _name(dataset: Dataset | None, kind: str, code: str | None) -> str:
+    """The name the dataset gives a line, product, customer or material; blank when it has none."""
+    if dataset is None or not code:
+        return ""
+    record = getattr(dataset, f"{kind}_by_id").get(code)
+    return record.name if record is not None else ""
 
 
 DISPATCH_COLUMNS = (
@@ -694,9 +792,7 @@ def write_schedule_csv(schedule: dict[str, Any], folder: str | Path, dataset: Da
     folder = Path(folder)
     tables = {
         "orders.csv": pd.DataFrame(schedule_order_rows(schedule), columns=[*ORDER_COLUMNS, "unscheduled_reason"]),
-        "daily_plan.csv": pd.DataFrame(
-            daily_plan_rows(schedule), columns=["line_id", "date", "order_id", "product_id", "minutes", "quantity"]
-        ),
+        "daily_plan.csv": pd.DataFrame(daily_plan_rows(schedule, dataset), columns=list(DAILY_COLUMNS)),
         "line_loads.csv": pd.DataFrame(
             schedule.get("line_loads", []), columns=["line_id", "date", "minutes_used", "minutes_available"]
         ),
@@ -723,3 +819,301 @@ def load_schedule(path: str | Path) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("orders"), list):
         raise DatasetError([Problem(path.name, None, "orders", "not a schedule document (no 'orders' list)")])
     return document
+
+
+# -- the schedule workbook -------------------------------------------------------------------
+
+WORKBOOK_LANGUAGES = ("zh", "en")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class _SheetColumn:
+    key: str
+    zh: str
+    en: str
+    kind: str = "text"  # text, number, date, hours or percent: how the cell is typed and formatted
+
+
+@dataclass(frozen=True)
+class _SheetSpec:
+    zh: str
+    en: str
+    columns: tuple[_SheetColumn, ...]
+
+
+_C = _SheetColumn
+_LINE = (_C("line_id", "产线", "Line"), _C("line_name", "产线名称", "Line name"))
+_CUSTOMER = (_C("customer_id", "客户编码", "Customer"), _C("customer_name", "客户名称", "Customer name"))
+_PRODUCT = (_C("product_id", "产品编码", "Product"), _C("product_name", "产品名称", "Product name"))
+
+ORDERS_SHEET = _SheetSpec(
+    "订单",
+    "Orders",
+    (
+        _C("order_id", "订单号", "Order"),
+        *_CUSTOMER,
+        *_PRODUCT,
+        _C("quantity", "数量", "Quantity", "number"),
+        _C("priority", "优先级", "Priority", "number"),
+        *_LINE,
+        _C("production_start", "开工日期", "Production start", "date"),
+        _C("production_end", "完工日期", "Production end", "date"),
+        _C("inspection_date", "检验日期", "Inspection", "date"),
+        _C("dispatch_date", "发货日期", "Dispatch", "date"),
+        _C("delivery_date", "交付日期", "Delivery", "date"),
+        _C("due_date", "交期", "Due date", "date"),
+        _C("days_late", "延期天数", "Days late", "number"),
+        _C("unscheduled_reason", "未排产原因", "Not scheduled because"),
+    ),
+)
+DAILY_SHEET = _SheetSpec(
+    "每日作业",
+    "Daily work",
+    (
+        *_LINE,
+        _C("date", "日期", "Date", "date"),
+        _C("sequence", "顺序", "Sequence", "number"),
+        _C("start", "开始", "Start"),
+        _C("end", "结束", "End"),
+        _C("order_id", "订单号", "Order"),
+        *_PRODUCT,
+        _C("quantity", "当日完成数量", "Units finished", "number"),
+        _C("minutes", "工时（分钟）", "Minutes", "number"),
+        _C("setup_minutes", "调机（分钟）", "Setup minutes", "number"),
+        _C("note", "备注", "Note"),
+    ),
+)
+DISPATCH_SHEET = _SheetSpec(
+    "发货计划",
+    "Dispatch plan",
+    (
+        _C("dispatch_date", "发货日期", "Dispatch", "date"),
+        _C("order_id", "订单号", "Order"),
+        *_CUSTOMER,
+        _C("region", "区域", "Region"),
+        *_PRODUCT,
+        _C("quantity", "数量", "Quantity", "number"),
+        _C("transit_days", "运输天数", "Transit days", "number"),
+        _C("delivery_date", "交付日期", "Delivery", "date"),
+        _C("due_date", "交期", "Due date", "date"),
+        _C("days_late", "延期天数", "Days late", "number"),
+        *_LINE,
+    ),
+)
+LATE_SHEET = _SheetSpec(
+    "延期订单",
+    "Late orders",
+    (
+        _C("order_id", "订单号", "Order"),
+        *_CUSTOMER,
+        *_PRODUCT,
+        *_LINE,
+        _C("due_date", "交期", "Due date", "date"),
+        _C("delivery_date", "交付日期", "Delivery", "date"),
+        _C("days_late", "延期天数", "Days late", "number"),
+        _C("priority", "优先级", "Priority", "number"),
+        _C("reasons", "延期原因", "Why late"),
+    ),
+)
+LOAD_SHEET = _SheetSpec(
+    "产线负荷",
+    "Line load",
+    (
+        *_LINE,
+        _C("date", "日期", "Date", "date"),
+        _C("hours_used", "已排工时（小时）", "Hours used", "hours"),
+        _C("hours_available", "可用工时（小时）", "Hours available", "hours"),
+        _C("load", "负荷率", "Load", "percent"),
+    ),
+)
+
+_NOTES = {"zh": {SETUP_ONLY: "调机", NO_UNIT_FINISHED: "未完成整件"}, "en": {}}
+_REASONS = {  # the page's wording (api/static/js/i18n.js, reason.*) for the late orders' binding reasons
+    "zh": {
+        "days_late": "延期 {days} 天",
+        "lead_time": "交期短于最短周期：即使产线全空也要晚 {days} 天",
+        "material": "物料 {material} {available_from} 才够",
+        "earliest_start": "最早开工日 {date}",
+        "capacity": "产线 {line} 在 {from_} 至 {to} 已排满（{full_days} 天）",
+    },
+    "en": {
+        "days_late": "{days} day(s) late",
+        "lead_time": "due inside the lead time: {days} day(s) late even on an empty plant",
+        "material": "material {material} only enough from {available_from}",
+        "earliest_start": "earliest start {date}",
+        "capacity": "line {line} full from {from_} to {to} ({full_days} day(s))",
+    },
+}
+_REASON_SEPARATOR = {"zh": "；", "en": "; "}
+
+
+def _labelled(code: str, name: str) -> str:
+    """A code with its name next to it, as planners read it: ``L01 总装一线``."""
+    return f"{code} {name}" if name else code
+
+
+def reason_text(reason: dict[str, Any], dataset: Dataset, lang: str = "zh") -> str:
+    """One binding reason of a late order in the sheet's language, codes named."""
+    kind = reason.get("kind", "")
+    template = _REASONS[lang].get(kind)
+    if template is None:  # a kind this sheet does not know: what the engine said rather than nothing
+        return f"{kind}: {json.dumps(reason, ensure_ascii=False)}"
+    dates = reason.get("dates") or ["", ""]
+    values = {
+        **reason,
+        "material": _labelled(reason.get("material_id", ""), _name(dataset, "material", reason.get("material_id"))),
+        "line": _labelled(reason.get("line_id", ""), _name(dataset, "line", reason.get("line_id"))),
+        "from_": dates[0],
+        "to": dates[-1],
+    }
+    return template.format(**values)
+
+
+def _with_names(row: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
+    """The row with the names of its customer, product and line next to their codes."""
+    order = dataset.order_by_id.get(row.get("order_id") or "")
+    customer_id = row.get("customer_id") or (order.customer_id if order else "") or ""
+    product_id = row.get("product_id") or (order.product_id if order else "") or ""
+    return {
+        **row,
+        "customer_id": customer_id,
+        "customer_name": _name(dataset, "customer", customer_id),
+        "product_id": product_id,
+        "product_name": _name(dataset, "product", product_id),
+        "line_name": _name(dataset, "line", row.get("line_id")),
+    }
+
+
+def _order_facts(row: dict[str, Any], dataset: Dataset) -> dict[str, Any]:
+    """An unscheduled order's row with what the order itself says: quantity, priority, due date."""
+    order = dataset.order_by_id.get(row["order_id"])
+    if order is None or row.get("quantity") not in (None, ""):
+        return row
+    return row | {"quantity": order.quantity, "priority": order.priority, "due_date": order.due_date.isoformat()}
+
+
+def _late_rows(schedule: dict[str, Any], dataset: Dataset, lang: str) -> list[dict[str, Any]]:
+    """Late orders, latest first, with their binding reasons worded."""
+    late = sorted(
+        (e for e in schedule["orders"] if (e.get("days_late") or 0) > 0),
+        key=lambda e: (-e["days_late"], e["order_id"]),
+    )
+    separator = _REASON_SEPARATOR[lang]
+    return [
+        _with_names(e, dataset)
+        | {"reasons": separator.join(reason_text(r, dataset, lang) for r in e.get("binding", []))}
+        for e in late
+    ]
+
+
+def _load_rows(schedule: dict[str, Any], dataset: Dataset) -> list[dict[str, Any]]:
+    return [
+        {
+            "line_id": load["line_id"],
+            "line_name": _name(dataset, "line", load["line_id"]),
+            "date": load["date"],
+            "hours_used": round(load["minutes_used"] / 60, 2),
+            "hours_available": round(load["minutes_available"] / 60, 2),
+            "load": load["minutes_used"] / load["minutes_available"] if load["minutes_available"] else None,
+        }
+        for load in schedule.get("line_loads", [])
+    ]
+
+
+def _workbook_sheets(
+    schedule: dict[str, Any], dataset: Dataset, lang: str
+) -> list[tuple[_SheetSpec, list[dict[str, Any]]]]:
+    notes = _NOTES[lang]
+    daily = [row | {"note": notes.get(row["note"], row["note"])} for row in daily_plan_rows(schedule, dataset)]
+    return [
+        (ORDERS_SHEET, [_order_facts(_with_names(row, dataset), dataset) for row in schedule_order_rows(schedule)]),
+        (DAILY_SHEET, daily),
+        (DISPATCH_SHEET, [_with_names(row, dataset) for row in dispatch_plan_rows(schedule, dataset)]),
+        (LATE_SHEET, _late_rows(schedule, dataset, lang)),
+        (LOAD_SHEET, _load_rows(schedule, dataset)),
+    ]
+
+
+def schedule_workbook_bytes(schedule: dict[str, Any], dataset: Dataset, lang: str = "zh") -> bytes:
+    """The schedule as an xlsx workbook (see :func:`write_schedule_workbook`), as bytes."""
+    import io as stdio
+
+    import openpyxl
+
+    if lang not in WORKBOOK_LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(WORKBOOK_LANGUAGES)}, got {lang!r}")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for spec, rows in _workbook_sheets(schedule, dataset, lang):
+        _write_sheet(book.create_sheet(getattr(spec, lang)), spec, rows, lang)
+    buffer = stdio.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def write_schedule_workbook(schedule: dict[str, Any], dataset: Dataset, path: str | Path, lang: str = "zh") -> None:
+    """Write the plan as one workbook for the office and the shop floor.
+
+    Sheets 订单 / Orders, 每日作业 / Daily work, 发货计划 / Dispatch plan, 延期订单 / Late
+    orders and 产线负荷 / Line load, headers in ``lang`` (``zh`` or ``en``), every code with
+    its name from ``dataset`` next to it, dates as date cells, frozen header rows, printable
+    landscape one page wide. (:func:`write_workbook` writes a *dataset* as a workbook.)
+    """
+    content = schedule_workbook_bytes(schedule, dataset, lang)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+_NUMBER_FORMATS = {"date": "yyyy-mm-dd", "hours": "0.0", "percent": "0.0%"}
+
+
+def _write_sheet(sheet: Any, spec: _SheetSpec, rows: list[dict[str, Any]], lang: str) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    sheet.append([getattr(c, lang) for c in spec.columns])
+    for cell in sheet[1]:
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    for row in rows:
+        sheet.append([_cell_value(row.get(c.key), c.kind) for c in spec.columns])
+    for index, column in enumerate(spec.columns, start=1):
+        number_format = _NUMBER_FORMATS.get(column.kind)
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = number_format
+    _lay_out(sheet, spec, rows, lang)
+
+
+def _cell_value(value: Any, kind: str) -> Any:
+    """A typed cell: dates as dates (Excel sorts and filters them), blanks as empty cells."""
+    if value is None or value == "":
+        return None
+    if kind == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _lay_out(sheet: Any, spec: _SheetSpec, rows: list[dict[str, Any]], lang: str) -> None:
+    """Frozen header, filters, columns as wide as their text, landscape pages one page wide."""
+    from openpyxl.utils import get_column_letter
+
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for index, column in enumerate(spec.columns, start=1):
+        sample = [_display_width(getattr(column, lang))]
+        sample += [_display_width(row.get(column.key)) for row in rows[:500]]  # enough to size a column
+        width = 12 if column.kind == "date" else min(60, max(sample) + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = max(8, width)
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _display_width(value: Any) -> int:
+    """Characters a cell shows, Chinese ones counting twice (they are twice as wide)."""
+    text = "" if value is None else f"{value:.1f}" if isinstance(value, float) else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

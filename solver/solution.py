@@ -84,8 +84,39 @@ def order_entry(instance: Instance, candidate: Candidate, assignment: Assignment
         "quantity": order.quantity,
         "priority": order.priority,
         "status": order.status,
+        "sequence": 0,  # the run's place on its line needs the other runs: numbered by number_runs
+        **run_minutes_of_day(instance, candidate, assignment),
+        "changeover_minutes": 0,  # no changeover model yet: every run starts from a clean line
         "allocations": allocations(instance, candidate, assignment),
     }
+
+
+def run_minutes_of_day(instance: Instance, candidate: Candidate, assignment: Assignment) -> dict[str, int]:
+    """When the run starts on its first production day and ends on its last one.
+
+    ``start_minute`` and ``end_minute`` count minutes from the moment the line's day
+    begins, so the shop floor can turn them into clock times; the working-minute axis
+    lays a line's days end to end, so the offset from a day's first position is exactly that.
+    """
+    axis = instance.axes[assignment.line_id]
+    first, last = run_days(instance, candidate, assignment)
+    end = assignment.start + option_for(candidate, assignment.line_id).minutes
+    return {"start_minute": assignment.start - int(axis.start[first]), "end_minute": end - int(axis.start[last])}
+
+
+def number_runs(entries: list[dict[str, Any]], assignments: dict[str, Assignment]) -> None:
+    """Give every entry its ``sequence``: the run's position on its line in this plan, 1 = first.
+
+    Runs never overlap on a line's axis, so ordering by start position is the order the
+    line makes them in; within a shared day that is also the order of ``start_minute``.
+    """
+    by_line: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        by_line.setdefault(entry["line_id"], []).append(entry)
+    for runs in by_line.values():
+        runs.sort(key=lambda e: (assignments[e["order_id"]].start, e["order_id"]))
+        for number, entry in enumerate(runs, start=1):
+            entry["sequence"] = number
 
 
 def changed_orders(entries: list[dict[str, Any]], unscheduled: dict[str, str], previous: dict | None) -> int:
@@ -131,10 +162,11 @@ def schedule_objective(
 
 
 def _entries(instance: Instance, assignments: dict[str, Assignment]) -> list[dict[str, Any]]:
-    """The document's order entries, by line, production start and order."""
+    """The document's order entries, by line and run order."""
     by_id = {c.order_id: c for c in instance.candidates}
     entries = [order_entry(instance, by_id[a.order_id], a) for a in assignments.values()]
-    entries.sort(key=lambda e: (e["line_id"], e["production_start"], e["order_id"]))
+    number_runs(entries, assignments)
+    entries.sort(key=lambda e: (e["line_id"], e["sequence"]))
     return entries
 
 
@@ -284,14 +316,16 @@ def build_schedule(
 def assignments_from_schedule(instance: Instance, entries: list[dict[str, Any]]) -> dict[str, Assignment]:
     """Runs back on the working-minute axes from schedule entries (the inverse of :func:`allocations`).
 
-    A run that carries on past its first day takes the tail of that day; runs of a
-    single day are packed after the run that carries over into it, in their order.
+    A run that carries on past its first day takes the tail of that day. Runs of a single
+    day follow the run that carries over into it in run order (``sequence``, else order id)
+    and keep their stated ``start_minute`` when the day's runs fit that way; otherwise (older
+    documents, order review's placements without times) they are packed one after the other.
     Entries whose order or line the instance does not know are skipped.
     """
     candidates = {c.order_id: c for c in instance.candidates}
-    head: dict[tuple[str, int], int] = {}  # next free minute of a line-day for single-day runs
-    carried_over: dict[tuple[str, int], int] = {}
-    singles: list[tuple[str, int, str]] = []
+    carried_over: dict[tuple[str, int], int] = {}  # minutes the run arriving from the day before takes
+    carried_on: dict[tuple[str, int], int] = {}  # minutes the run leaving for the next day takes
+    singles: dict[tuple[str, int], list[tuple[float, str, int | None]]] = {}
     assignments = {}
     for entry in entries:
         order_id, line_id = entry.get("order_id"), entry.get("line_id")
@@ -300,16 +334,42 @@ def assignments_from_schedule(instance: Instance, entries: list[dict[str, Any]])
             continue
         days = [instance.calendar.index_of(dt.date.fromisoformat(a["date"])) for a in entry["allocations"]]
         if len(days) == 1:
-            singles.append((line_id, days[0], order_id))
+            stated = entry.get("start_minute")
+            sequence = entry.get("sequence")
+            singles.setdefault((line_id, days[0]), []).append(
+                (
+                    sequence if isinstance(sequence, int) else math.inf,
+                    order_id,
+                    stated if isinstance(stated, int) else None,
+                )
+            )
             continue
         first_minutes = entry["allocations"][0]["minutes"]
         assignments[order_id] = Assignment(order_id, line_id, int(axis.start[days[0] + 1]) - first_minutes)
         carried_over[(line_id, days[-1])] = entry["allocations"][-1]["minutes"]
-    for line_id, day, order_id in sorted(singles):
+        carried_on[(line_id, days[0])] = first_minutes
+    for (line_id, day), runs in sorted(singles.items()):
         axis = instance.axes[line_id]
-        key = (line_id, day)
-        start = head.get(key, int(axis.start[day]) + carried_over.get(key, 0))
-        minutes = option_for(candidates[order_id], line_id).minutes
-        assignments[order_id] = Assignment(order_id, line_id, start)
-        head[key] = start + minutes
+        free_from = int(axis.start[day]) + carried_over.get((line_id, day), 0)
+        free_until = int(axis.start[day + 1]) - carried_on.get((line_id, day), 0)
+        lengths = {o: option_for(candidates[o], line_id).minutes for _, o, _ in runs}
+        ordered = sorted(runs)
+        starts = _single_day_starts(ordered, lengths, int(axis.start[day]), free_from)
+        if starts[-1] + lengths[ordered[-1][1]] > free_until:  # the stated minutes do not fit: pack
+            starts = _single_day_starts([(0, o, None) for _, o, _ in ordered], lengths, 0, free_from)
+        for (_, order_id, _), start in zip(ordered, starts, strict=True):
+            assignments[order_id] = Assignment(order_id, line_id, start)
     return assignments
+
+
+def _single_day_starts(
+    runs: list[tuple[float, str, int | None]], lengths: dict[str, int], day_start: int, free_from: int
+) -> list[int]:
+    """Start positions of a day's single-day runs in the given order: each at its stated minute
+    of the day (``day_start`` is the day's first position) or right after the previous one."""
+    starts, head = [], free_from
+    for _, order_id, stated in runs:
+        start = head if stated is None else max(head, day_start + stated)
+        starts.append(start)
+        head = start + lengths[order_id]
+    return starts

@@ -40,6 +40,7 @@ DATE_FIELDS = (
     "delivery_date",
     "due_date",
 )
+RUN_ORDER_FIELDS = ("sequence", "start_minute", "end_minute")
 SEARCH_DAYS = 400  # bounds every calendar walk: no plant is closed for more than a year
 MATERIAL_TOLERANCE = 1e-6
 
@@ -102,6 +103,8 @@ def validate_schedule(
         _check_full_days,
         _check_carry_over,
         _check_capacity,
+        _check_sequence,
+        _check_run_minutes,
         _check_materials,
         _check_inspection_date,
         _check_dispatch_date,
@@ -243,6 +246,9 @@ class _Entry:
     dates: dict[str, dt.date | None]
     days_late: int | None
     allocations: tuple[_Allocation, ...] | None
+    sequence: int | None = None  # absent in documents older than run order
+    start_minute: int | None = None
+    end_minute: int | None = None
 
     @property
     def is_planned(self) -> bool:
@@ -378,7 +384,18 @@ def _parse_entry(dataset: Dataset, raw: object, index: int, problems: list[Viola
     if days_late is None:
         problems.append(_format(order_id, f"{where}: days_late is missing or not a whole number"))
     allocations = _parse_allocations(raw.get("allocations"), order_id, where, problems)
-    return _Entry(order_id, order, line_id, dates, days_late, allocations)
+    run_order = {name: _optional_int(raw, name, order_id, where, problems) for name in RUN_ORDER_FIELDS}
+    return _Entry(order_id, order, line_id, dates, days_late, allocations, **run_order)
+
+
+def _optional_int(raw: dict, name: str, order_id: str, where: str, problems: list[Violation]) -> int | None:
+    """A whole number the document may leave out (older documents do); present, it must be one."""
+    if raw.get(name) is None:
+        return None
+    value = _as_int(raw[name])
+    if value is None:
+        problems.append(_format(order_id, f"{where}: {name} is not a whole number: {raw[name]!r}"))
+    return value
 
 
 def _parse_allocations(
@@ -793,6 +810,81 @@ def _check_capacity(context: _Context) -> Iterator[Violation]:
                 order_id,
                 f"line {line_id} on {_day(day)}: {parts} = {used} min exceeds the capacity of {capacity} min",
             )
+
+
+def _check_sequence(context: _Context) -> Iterator[Violation]:
+    """`sequence` is the run's position on its line in this plan (1 = first; runs on a line in sequence order never go back in time).
+
+    Checked among the runs that carry a sequence (older documents carry none, and an order
+    review's placement added to a plan has none of its own): on each line numbered 1..n
+    without gaps, each run ending on or before the day the next one starts, and on a shared
+    day no later than the minute the next one starts.
+    """
+    by_line: dict[str, list[_Entry]] = {}
+    for entry in context.line_entries:
+        if entry.sequence is not None:
+            by_line.setdefault(entry.line_id or "", []).append(entry)
+    for line_id, runs in sorted(by_line.items()):
+        numbers = sorted(run.sequence or 0 for run in runs)
+        if numbers != list(range(1, len(runs) + 1)):
+            yield Violation("sequence", None, f"line {line_id}: sequences {numbers} are not 1..{len(runs)}")
+        ordered = sorted(runs, key=lambda run: run.sequence or 0)
+        for before, after in itertools.pairwise(ordered):
+            if _goes_back(before, after):
+                yield Violation(
+                    "sequence",
+                    after.order_id,
+                    f"sequence {after.sequence} on line {line_id} starts {_day(after.start)} minute "
+                    f"{after.start_minute}, before {before.order_id} (sequence {before.sequence}) ends "
+                    f"{_day(before.end)} minute {before.end_minute}",
+                )
+
+
+def _goes_back(before: _Entry, after: _Entry) -> bool:
+    """Whether ``after`` starts before ``before`` ends (by days, then by minutes on a shared day)."""
+    if before.end is None or after.start is None or before.end != after.start:
+        return before.end is not None and after.start is not None and after.start < before.end
+    if before.end_minute is None or after.start_minute is None:
+        return False  # the run-minutes check reports the missing times
+    return after.start_minute < before.end_minute
+
+
+def _check_run_minutes(context: _Context) -> Iterator[Violation]:
+    """start_minute and end_minute are when the run starts on its first production day and ends on its last one.
+
+    A run that carries on into the next day fills its first day to the end, so it starts at
+    the day's minutes less its own; one that carries over from the day before starts its last
+    day at minute 0, so it ends at its minutes there; a one-day run lasts its minutes within the day.
+    """
+    for entry in context.line_entries:
+        if entry.sequence is None or not entry.allocations:
+            continue
+        problem = _run_minutes_problem(context, entry)
+        if problem:
+            yield Violation("run_minutes", entry.order_id, problem)
+
+
+def _run_minutes_problem(context: _Context, entry: _Entry) -> str | None:
+    """What is wrong with an entry's start_minute/end_minute, or ``None``."""
+    allocations = entry.allocations or ()
+    start, end = entry.start_minute, entry.end_minute
+    if start is None or end is None:
+        return "carries a sequence but no start_minute and end_minute"
+    capacity = context.calendar.capacity(entry.line_id or "", allocations[0].date)
+    if len(allocations) > 1:
+        expected = (capacity - allocations[0].minutes, allocations[-1].minutes)
+        if (start, end) != expected:
+            return (
+                f"start_minute/end_minute are {start}/{end} but a run {entry.where} of {allocations[0].minutes} min "
+                f"on {_day(allocations[0].date)} (of {capacity}) and {allocations[-1].minutes} min on "
+                f"{_day(allocations[-1].date)} gives {expected[0]}/{expected[1]}"
+            )
+    elif end - start != allocations[0].minutes or start < 0 or end > capacity:
+        return (
+            f"start_minute/end_minute {start}/{end} are not {allocations[0].minutes} min within the "
+            f"{capacity} min of line {entry.line_id} on {_day(allocations[0].date)}"
+        )
+    return None
 
 
 def _check_materials(context: _Context) -> Iterator[Violation]:

@@ -57,19 +57,21 @@ def get_plan(plan_id: str, session: SessionDep, _: CallerDep) -> PlanOut:
     return _plan_out(store.get_plan(session, plan_id), store.published_plan_id(session))
 
 
-@router.get("/{plan_id}/schedule", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
+@router.get("/{plan_id}/schedule", responses={**ERRORS, 200: {"content": {"text/csv": {}, io.XLSX_MEDIA_TYPE: {}}}})
 def get_schedule(
     plan_id: str,
     session: SessionDep,
     _: CallerDep,
-    format: Literal["json", "csv", "daily", "dispatch"] = "json",
+    format: Literal["json", "csv", "daily", "dispatch", "xlsx"] = "json",
+    lang: Annotated[Literal["zh", "en"], Query(description="workbook: language of its sheets")] = "zh",
     from_: Annotated[dt.date | None, Query(alias="from", description="dispatch plan: first dispatch day")] = None,
     to: Annotated[dt.date | None, Query(description="dispatch plan: last dispatch day")] = None,
     region: Annotated[str | None, Query(description="dispatch plan: one sales region")] = None,
     accept: Annotated[str, Header()] = "",
 ) -> Response:
     """The schedule document; ``format=csv`` one row per order, ``format=daily`` per line and day,
-    ``format=dispatch`` the dispatch plan (CSV, or JSON rows when the request accepts only JSON)."""
+    ``format=dispatch`` the dispatch plan (CSV, or JSON rows when the request accepts only JSON),
+    ``format=xlsx`` all of them in one workbook (sheets in ``lang``)."""
     job = store.get_plan(session, plan_id)
     if job.schedule is None:
         raise store.Conflict(f"plan {job.plan_id} has no schedule yet (status {job.status})", status=job.status)
@@ -80,8 +82,15 @@ def get_schedule(
         if "application/json" in accept and "text/csv" not in accept:
             return JSONResponse(rows)
         return Response(_csv(rows, list(io.DISPATCH_COLUMNS)), media_type="text/csv; charset=utf-8")
-    rows = io.schedule_order_rows(job.schedule) if format == "csv" else io.daily_plan_rows(job.schedule)
-    return Response(_csv(rows), media_type="text/csv; charset=utf-8")
+    if format == "csv":
+        return Response(_csv(io.schedule_order_rows(job.schedule)), media_type="text/csv; charset=utf-8")
+    dataset = io.load_json_document(job.input_snapshot, "$")  # the names and hours the plan was made with
+    if format == "xlsx":
+        headers = {"Content-Disposition": f'attachment; filename="plan-{job.plan_id}.xlsx"'}
+        content = io.schedule_workbook_bytes(job.schedule, dataset, lang)
+        return Response(content, media_type=io.XLSX_MEDIA_TYPE, headers=headers)
+    rows = io.daily_plan_rows(job.schedule, dataset)
+    return Response(_csv(rows, list(io.DAILY_COLUMNS)), media_type="text/csv; charset=utf-8")
 
 
 def _dispatch_rows(job: PlanJob, start: dt.date | None, end: dt.date | None, region: str | None) -> list[dict]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io as stdio
+import itertools
 import time
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -27,7 +29,10 @@ from tests.api.conftest import (
 )
 
 ORDER_HEADER = [*io.ORDER_COLUMNS, "unscheduled_reason"]
-DAILY_HEADER = ["line_id", "date", "order_id", "product_id", "minutes", "quantity"]
+DAILY_HEADER = [
+    *("line_id", "date", "order_id", "product_id", "minutes", "quantity"),  # the columns the page and sheets relied on
+    *("sequence", "start", "end", "setup_minutes", "note", "line_name", "product_name"),
+]
 BOUNDED = ("unscheduled_priority", "weighted_days_late")
 
 
@@ -41,6 +46,13 @@ def schedule_of(client: TestClient, plan_id: str, headers: dict[str, str] = SALE
     response = client.get(f"/v1/plans/{plan_id}/schedule", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def clock_minutes(text: str) -> int:
+    """Minutes after midnight of a sheet's ``HH:MM`` (``+1``: the next day)."""
+    clock, _, days = text.partition("+")
+    hours, minutes = clock.split(":")
+    return int(days or 0) * 1440 + int(hours) * 60 + int(minutes)
 
 
 def csv_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -110,9 +122,37 @@ def test_start_poll_read_and_schedule_formats(client: TestClient, loaded: dict) 
     allocations = [a for entry in schedule["orders"] for a in entry["allocations"]]
     assert len(rows) == len(allocations)
     assert sum(int(r["minutes"]) for r in rows) == sum(a["minutes"] for a in allocations)
-    assert rows == sorted(rows, key=lambda r: (r["line_id"], r["date"], r["order_id"]))
+    # each line-day's runs in run order (not by order number), with their clock times
+    assert rows == sorted(rows, key=lambda r: (r["line_id"], r["date"], int(r["sequence"])))
+    for before, after in itertools.pairwise(rows):
+        if (before["line_id"], before["date"]) == (after["line_id"], after["date"]):
+            assert clock_minutes(before["end"]) <= clock_minutes(after["start"])
 
     response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "pdf"}, headers=SALES)
+    assert response.status_code == 422
+
+
+def test_schedule_as_a_workbook_in_either_language(client: TestClient, loaded: dict) -> None:
+    plan_id = solved_plan(client)["plan_id"]
+    schedule = schedule_of(client, plan_id)
+    assert validate_schedule(small_dataset(), schedule) == []
+    response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "xlsx"}, headers=SALES)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == io.XLSX_MEDIA_TYPE
+    assert f'filename="plan-{plan_id}.xlsx"' in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(stdio.BytesIO(response.content))
+    assert book.sheetnames == ["订单", "每日作业", "发货计划", "延期订单", "产线负荷"]
+    orders = list(book["订单"].iter_rows(values_only=True))
+    assert len(orders) - 1 == len(schedule["orders"]) + len(schedule["unscheduled"])
+    names = {c["customer_id"]: c["name"] for c in loaded["customers"]}
+    assert all(row[2] == names[row[1]] for row in orders[1:] if row[1])  # the name next to the code
+    daily = list(book["每日作业"].iter_rows(values_only=True))
+    assert len(daily) - 1 == sum(len(e["allocations"]) for e in schedule["orders"])
+
+    response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "xlsx", "lang": "en"}, headers=SALES)
+    assert response.status_code == 200
+    assert openpyxl.load_workbook(stdio.BytesIO(response.content)).sheetnames[0] == "Orders"
+    response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "xlsx", "lang": "fr"}, headers=SALES)
     assert response.status_code == 422
 
 

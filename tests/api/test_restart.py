@@ -151,7 +151,7 @@ def test_restart_fails_the_interrupted_solve_then_a_happy_path_over_http(databas
         assert validate_schedule(dataset, schedule) == []
         daily = http.get("/v1/plans/current/schedule", params={"format": "daily"}, headers=SALES)
         assert daily.headers["content-type"].startswith("text/csv")
-        assert daily.text.splitlines()[0] == "line_id,date,order_id,product_id,minutes,quantity"
+        assert daily.text.splitlines()[0].startswith("line_id,date,order_id,product_id,minutes,quantity,sequence,")
         listed = [p["plan_id"] for p in http.get("/v1/plans", headers=SALES).json()]
         assert listed == [plan["plan_id"], interrupted]
         assert http.get("/openapi.json").status_code == 200
