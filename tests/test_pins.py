@@ -24,6 +24,7 @@ from solver.holding import shift_later
 from solver.instance import build_instance
 from solver.lns import PlanState
 from solver.model import Baseline
+from solver.promise import earliest_delivery_resequenced
 from solver.solution import build_schedule
 from solver.validation import validate_schedule
 from tests.conftest import (
@@ -36,6 +37,7 @@ from tests.conftest import (
     tiny_dataset,
     unscheduled_reasons,
 )
+from tests.test_promise import ask, hand_plan, prospect
 
 
 def pinned(order_id: str, quantity: int, due: str, line: str, start: str, **fields) -> object:
@@ -276,3 +278,17 @@ def test_pinned_start_without_pinned_line_is_an_error_naming_file_row_and_column
     [problem] = caught.value.problems
     assert (problem.file, problem.row, problem.column) == ("$.orders", "[0]", "pinned_line")
     assert "pinned_start" in problem.message
+
+
+# Order review's resequencing (tests/test_promise.py's first resequencing case): A (480 units)
+# on Tue 12-01, a prospect of 960 minutes. Unpinned, A moves to Monday and the prospect is
+# dispatched Fri 12-04; pinned to Tue 12-01, A stays and the answer is the fixed Mon 12-07.
+def test_resequencing_for_order_review_keeps_pinned_orders():
+    data = tiny_dataset([pinned("A", 480, "2026-12-11", "L1", "2026-12-01")])
+    plan = hand_plan(data, {"A": ("L1", [("2026-12-01", 480, 480)])})
+    assert validate_schedule(data, plan) == []
+    asked = prospect(960, "2026-12-11")
+    fixed = ask(data, plan, asked)
+    assert fixed.earliest_delivery_fixed == day("2026-12-07")
+    resequenced, note = earliest_delivery_resequenced(data, plan, asked, fixed, time_limit=2.0)
+    assert resequenced == day("2026-12-07"), note
