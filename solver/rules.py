@@ -83,7 +83,8 @@ def run_start_domain(
     Per line and date, the minutes of all orders add up to at most the capacity.
 
     The positions on the line's axis where the run may start: from its release
-    (``option.earliest_position``; for an in-production order its fixed day) to the latest start
+    (``option.earliest_position``; for an in-production or pinned order the first minute of its
+    fixed day, and no later than that day's last minute: :func:`add_pins`) to the latest start
     that still ends inside the horizon, within ``[first_day, last_day]``, and where it fits between
     the ``fixed`` runs (sorted ``(start, end)`` pairs) that stay on the line. ``None``: nowhere.
     """
