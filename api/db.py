@@ -52,6 +52,7 @@ class OrderRow(Base):
     pinned_line: Mapped[str | None] = mapped_column(String(100), nullable=True)
     order_type: Mapped[str] = mapped_column(String(20), default="regular")
     deposit_ratio: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pinned_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # a manual pin, with pinned_line
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -64,7 +65,7 @@ class OrderEvent(Base):
     order_id: Mapped[str] = mapped_column(String(100), index=True)  # kept after the order is gone
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20))  # created, status, change, import, removed
+    kind: Mapped[str] = mapped_column(String(20))  # created, status, change, import, removed, pin, unpin
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason: Mapped[str] = mapped_column(Text, default="")
 

@@ -78,6 +78,22 @@ class OrderChange(BaseModel):
     deposit_ratio: float | None = Field(None, ge=0, le=1)
 
 
+class PinIn(BaseModel):
+    """The planner's manual placement: the order runs on ``line_id`` and its first production day is ``start_date``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: str = Field(min_length=1, max_length=100)
+    start_date: dt.date
+    reason: str = Field(min_length=1)
+
+
+class UnpinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1)
+
+
 class StatusMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -123,6 +139,7 @@ class OrderOut(BaseModel):
     pinned_line: str | None = None
     order_type: str
     deposit_ratio: float | None = None
+    pinned_start: dt.date | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 

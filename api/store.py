@@ -28,6 +28,7 @@ ORDER_FIELDS = (
     "pinned_line",
     "order_type",
     "deposit_ratio",
+    "pinned_start",
 )
 
 LIFECYCLE = {
@@ -127,7 +128,7 @@ def _new_row(record: dict[str, Any]) -> OrderRow:
 
 
 def _typed(name: str, value: Any) -> Any:
-    if name in ("due_date", "earliest_start") and isinstance(value, str):
+    if name in ("due_date", "earliest_start", "pinned_start") and isinstance(value, str):
         return dt.date.fromisoformat(value)
     return value
 

@@ -177,12 +177,18 @@ class Order:
     pinned_line: str | None = None
     order_type: str = "regular"
     deposit_ratio: float | None = None
+    pinned_start: dt.date | None = None  # the planner's manual placement: first production day on pinned_line
     source: Source | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_planned(self) -> bool:
         """Confirmed and in-production orders are planned; others use no capacity."""
         return self.status in PLANNED_STATUSES
+
+    @property
+    def has_manual_pin(self) -> bool:
+        """A confirmed order the planner placed by hand: pinned_line and pinned_start both given."""
+        return self.status == "confirmed" and self.pinned_line is not None and self.pinned_start is not None
 
 
 @dataclass(frozen=True)
@@ -298,17 +304,24 @@ class Dataset:
         problems += _dangling(self.inventory, "product_id", products, "inventory.csv", "product")
         if customers:
             problems += _dangling(self.orders, "customer_id", customers, "orders.csv", "customer")
-        for order in self.orders:
-            if order.status == "in_production" and not order.pinned_line:
-                problems.append(
-                    _problem(
-                        order,
-                        "orders.csv",
-                        "pinned_line",
-                        f"order {order.order_id} is in_production but has no pinned_line",
-                    )
-                )
+        problems += _missing_pinned_lines(self.orders)
         return problems
+
+
+def _missing_pinned_lines(orders: tuple[Order, ...]) -> list[Problem]:
+    """In-production orders continue on their pinned_line; a pinned_start needs the line it is on."""
+    problems = []
+    for order in orders:
+        if order.pinned_line:
+            continue
+        if order.status == "in_production":
+            message = f"order {order.order_id} is in_production but has no pinned_line"
+        elif order.pinned_start is not None:
+            message = f"order {order.order_id} has a pinned_start ({order.pinned_start}) but no pinned_line"
+        else:
+            continue
+        problems.append(_problem(order, "orders.csv", "pinned_line", message))
+    return problems
 
 
 def _problem(record: object, default_file: str, column: str | None, message: str) -> Problem:

@@ -25,7 +25,7 @@ from solver.bound import BoundSearch
 from solver.domain import Dataset
 from solver.heuristic import best_list_schedule, primary_objective, stable_schedule
 from solver.holding import shift_later
-from solver.instance import MATERIAL_SCALE, Instance, build_instance
+from solver.instance import MATERIAL_SCALE, Candidate, Instance, build_instance, pin_label
 from solver.lns import LargeNeighbourhoodSearch, LnsSettings, PlanState, improve_sequences
 from solver.model import Baseline, ScheduleModel
 from solver.objective import PRIMARY_LEVELS, Objective
@@ -144,6 +144,9 @@ def _left_out_reasons(instance: Instance, assignments: dict[str, Assignment]) ->
     for candidate in instance.candidates:
         if candidate.order_id in assignments:
             continue
+        if candidate.order.has_manual_pin:
+            reasons[candidate.order_id] = _pin_left_out_reason(instance, candidate, assignments)
+            continue
         short = [m for m, quantity in sorted(candidate.material_need.items()) if quantity > left[m]]
         if short:
             detail = ", ".join(
@@ -159,6 +162,29 @@ def _left_out_reasons(instance: Instance, assignments: dict[str, Assignment]) ->
             "without leaving out orders of more priority"
         )
     return reasons
+
+
+def _pin_left_out_reason(instance: Instance, candidate: Candidate, assignments: dict[str, Assignment]) -> str:
+    """Why a pinned order is left out: the material its kit needs on the pinned day, or that day's room."""
+    pin_day = candidate.earliest_day  # a pinned order's release is its pinned day
+    by_id = {c.order_id: c for c in instance.candidates}
+    short = []
+    for material_id, quantity in sorted(candidate.material_need.items()):
+        left = instance.material_available[material_id][pin_day:].copy()
+        for order_id, assignment in assignments.items():
+            kit_day = instance.axes[assignment.line_id].day_of(assignment.start)
+            left[max(0, kit_day - pin_day) :] -= by_id[order_id].material_need.get(material_id, 0)
+        if quantity > left.min():  # issuing on the pinned day must leave every later day covered
+            short.append(
+                f"{material_id} (needs {quantity / MATERIAL_SCALE:g}, {max(0, left.min()) / MATERIAL_SCALE:g} left)"
+            )
+    if short:
+        return f"{pin_label(candidate.order)}: material taken by other orders: {', '.join(short)}"
+    minutes = candidate.options[0].minutes
+    return (
+        f"{pin_label(candidate.order)}: no room for its {minutes} minutes on that day "
+        "without leaving out orders of more priority (another pin or a run in production)"
+    )
 
 
 def _material_left_at_horizon_end(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, int]:
@@ -191,9 +217,8 @@ class _Solve:
         self.timings["heuristic"] = self._lap()
         self.timings["first_plan"] = round(time.monotonic() - self.started, 4)
         self.list_objective = self._objective(self.list_plan)
-        self.locked = set(self.frozen) | {
-            c.order_id for c in self.instance.candidates if c.order.status == "in_production"
-        }
+        # in-production and pinned runs: the sequence search and holding leave them where they are
+        self.locked = set(self.frozen) | {c.order_id for c in self.instance.candidates if c.start_pinned}
         self.list_plan_keeps_frozen = all(
             self._keeps(self.list_plan.assignments, oid, line, day) for oid, (line, day) in self.frozen.items()
         )

@@ -2,8 +2,9 @@
 
 The best list schedule is the baseline every solve must beat, the hint the
 CP-SAT model starts from and the fallback when the solver finds nothing in its
-time. The first pass takes orders by due date (in-production orders first, then frozen ones, higher
-priority breaking ties) and each goes into the earliest idle gap of the line
+time. The first pass takes orders by due date (in-production and pinned orders
+first, then frozen ones, higher priority breaking ties) and each goes into the
+earliest idle gap of the line
 where it delivers first, no earlier than its release and than the day its
 materials are all available. Other passes order by latest start (due date
 minus the order's own run) and by apparent tardiness cost (priority per minute,
@@ -19,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from solver.instance import Candidate, Instance, LineAxis, Option
+from solver.instance import Candidate, Instance, LineAxis, Option, pin_label
 from solver.objective import Objective
 from solver.solution import Assignment, run_days
 
@@ -181,7 +182,8 @@ def list_schedule(
 
     def key(candidate: Candidate) -> tuple:
         pinned = frozen.get(candidate.order_id)
-        group = 0 if candidate.order.status == "in_production" else 1 if pinned else 2
+        # runs bound to a day (in production, pinned by the planner) go first: nothing else may take their day
+        group = 0 if candidate.start_pinned else 1 if pinned else 2
         return (group, pinned[1] if pinned else 0, *sort_key(candidate))
 
     timelines = {line_id: LineTimeline(axis) for line_id, axis in instance.axes.items()}
@@ -197,14 +199,21 @@ def list_schedule(
             instance, candidate, timelines, material_day, frozen.get(candidate.order_id), append_only
         )
         if best is None:
-            lines = ", ".join(o.line_id for o in candidate.options)
-            left_out[candidate.order_id] = f"no room left on line(s) {lines} before the horizon end"
+            left_out[candidate.order_id] = _no_room(candidate)
             continue
         _, option, start = best
         assignments[candidate.order_id] = Assignment(candidate.order_id, option.line_id, start)
         timelines[option.line_id].occupy(start, option.minutes)
         ledger.issue(candidate.material_need, instance.axes[option.line_id].day_of(start))
     return assignments, left_out
+
+
+def _no_room(candidate: Candidate) -> str:
+    """Why the list schedule found no gap for the order."""
+    if candidate.order.has_manual_pin:
+        return f"{pin_label(candidate.order)}: the line has no room left on that day for its run"
+    lines = ", ".join(o.line_id for o in candidate.options)
+    return f"no room left on line(s) {lines} before the horizon end"
 
 
 def primary_objective(instance: Instance, assignments: dict[str, Assignment]) -> Objective:

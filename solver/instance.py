@@ -68,7 +68,7 @@ class Option:
     units_per_hour: float
     earliest_position: int
     latest_position: int  # last position at which the run may start
-    fixed_start_day: int | None = None  # in-production orders continue on this day
+    fixed_start_day: int | None = None  # in-production orders continue on this day; pinned orders start on it
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,11 @@ class Candidate:
     @property
     def priority(self) -> int:
         return self.order.priority
+
+    @property
+    def start_pinned(self) -> bool:
+        """Its run must start on a given day: in production, or placed by the planner (pinned_start)."""
+        return any(option.fixed_start_day is not None for option in self.options)
 
 
 @dataclass
@@ -186,34 +191,37 @@ def _candidate(
 ) -> Candidate | str:
     """The order's options, or the reason no plan can place it."""
     routings = dataset.routings_by_product.get(order.product_id, ())
-    if order.status == "in_production":
+    if order.pinned_line:  # in production, or placed by the planner: that line only
         routings = tuple(r for r in routings if r.line_id == order.pinned_line)
         if not routings:
             return f"pinned line {order.pinned_line} has no routing for product {order.product_id}"
     if not routings:
         return f"no routing for product {order.product_id}"
-    earliest = 0
+    release = 0
     if order.earliest_start and order.status != "in_production":  # a running order is past its start
-        earliest = max(0, (order.earliest_start - calendar.plan_start).days)
-    if earliest >= calendar.horizon:
+        release = max(0, (order.earliest_start - calendar.plan_start).days)
+    if release >= calendar.horizon:
         return f"earliest start {order.earliest_start} is after the horizon ends ({dataset.plant.horizon_end})"
-    need: dict[str, int] = {}
-    if order.status != "in_production":
-        for item in dataset.bom_by_product.get(order.product_id, ()):
-            need[item.material_id] = need.get(item.material_id, 0) + scaled_up(item.qty_per_unit * order.quantity)
-        for material_id, quantity in need.items():
-            enough = np.flatnonzero(available[material_id] >= quantity)
-            if len(enough) == 0:
-                total = available[material_id][-1] / MATERIAL_SCALE
-                return (
-                    f"material {material_id}: needs {quantity / MATERIAL_SCALE:g}, "
-                    f"only {total:g} available by the horizon end ({dataset.plant.horizon_end})"
-                )
-            earliest = max(earliest, int(enough[0]))
+    need = _material_need(dataset, order)
+    kit_days = {}
+    for material_id, quantity in need.items():
+        enough = np.flatnonzero(available[material_id] >= quantity)
+        if len(enough) == 0:
+            total = available[material_id][-1] / MATERIAL_SCALE
+            return (
+                f"material {material_id}: needs {quantity / MATERIAL_SCALE:g}, "
+                f"only {total:g} available by the horizon end ({dataset.plant.horizon_end})"
+            )
+        kit_days[material_id] = int(enough[0])
+    earliest = max([release, *kit_days.values()])
+    pin_day = None
+    if order.has_manual_pin:
+        pin_day = _pin_day(dataset, calendar, axes[order.pinned_line], order, release, kit_days)
+        if isinstance(pin_day, str):
+            return pin_day
     options, shortfalls = [], []
     for routing in routings:
-        axis = axes[routing.line_id]
-        option = _option(axis, routing, order, earliest)
+        option = _option(axes[routing.line_id], routing, order, earliest, pin_day)
         if isinstance(option, str):
             shortfalls.append(option)
         else:
@@ -223,21 +231,72 @@ def _candidate(
     return Candidate(
         order=order,
         options=tuple(options),
-        earliest_day=earliest,
+        earliest_day=earliest if pin_day is None else pin_day,
         due_day=(order.due_date - calendar.plan_start).days,
         transit_days=dataset.transit_days(order),
         material_need=need,
     )
 
 
-def _option(axis: LineAxis, routing: Routing, order: Order, earliest: int) -> Option | str:
+def _material_need(dataset: Dataset, order: Order) -> dict[str, int]:
+    """Scaled units of each material the order's kit takes (in_production orders already have theirs)."""
+    need: dict[str, int] = {}
+    if order.status != "in_production":
+        for item in dataset.bom_by_product.get(order.product_id, ()):
+            need[item.material_id] = need.get(item.material_id, 0) + scaled_up(item.qty_per_unit * order.quantity)
+    return need
+
+
+def pin_label(order: Order) -> str:
+    """How reasons name a manual pin: "pinned to line L2 starting 2026-12-07"."""
+    return f"pinned to line {order.pinned_line} starting {order.pinned_start}"
+
+
+def _pin_day(
+    dataset: Dataset,
+    calendar: PlantCalendar,
+    axis: LineAxis,
+    order: Order,
+    release: int,
+    kit_days: dict[str, int],
+) -> int | str:
+    """The day index of the order's pinned_start, or why no plan can honour the pin.
+
+    What is decided here needs only the order and the data: the calendar, its release and
+    the stock a kit could ever take. What depends on the other orders (the day taken by
+    another pin, material they use) is left to the model, which then leaves this order out.
+    """
+    assert order.pinned_start is not None
+    pin = pin_label(order)
+    day = (order.pinned_start - calendar.plan_start).days
+    if day < 0:
+        return f"{pin}: before the plan start {calendar.plan_start}"
+    if day >= calendar.horizon:
+        return f"{pin}: after the horizon ends ({dataset.plant.horizon_end})"
+    if axis.capacity[day] <= 0:
+        return f"{pin}: not a working day of line {axis.line_id}"
+    if day < release:
+        return f"{pin}: before its earliest start {order.earliest_start}"
+    for material_id, kit_day in sorted(kit_days.items()):
+        if day < kit_day:
+            return f"{pin}: before its kit can be issued ({material_id} suffices from {calendar.date_of(kit_day)})"
+    return day
+
+
+def _option(axis: LineAxis, routing: Routing, order: Order, earliest: int, pin_day: int | None) -> Option | str:
+    """The order's run on the routing's line: the positions it may start at, or why it cannot run there.
+
+    In-production orders continue on the line's first working day and manually pinned orders
+    start on their pinned day: anywhere within that day, after runs that end there.
+    """
     setup = hours_to_minutes(routing.setup_hours)
     minutes = setup + run_minutes(order.quantity, routing.units_per_hour)
-    fixed_day = None
+    fixed_day = pin_day
     if order.status == "in_production":
         fixed_day = axis.first_working_day(0)
         if fixed_day is None:
             return f"pinned line {axis.line_id} has no working day in the horizon"
+    if fixed_day is not None:
         earliest_position = int(axis.start[fixed_day])
         latest_position = min(int(axis.start[fixed_day + 1]) - 1, axis.total - minutes)
     else:
@@ -245,7 +304,10 @@ def _option(axis: LineAxis, routing: Routing, order: Order, earliest: int) -> Op
         latest_position = axis.total - minutes
     if latest_position < earliest_position:
         room = axis.total - earliest_position
-        since = "the plan start" if earliest == 0 else f"its earliest start (day {earliest} of the plan)"
+        if pin_day is not None:
+            since = f"its pinned start {order.pinned_start}"
+        else:
+            since = "the plan start" if earliest == 0 else f"its earliest start (day {earliest} of the plan)"
         return (
             f"line {axis.line_id}: needs {minutes} minutes, only {room} working minutes from {since} to the horizon end"
         )

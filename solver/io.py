@@ -269,6 +269,7 @@ TABLES: dict[str, _Table] = {
                 _col("pinned_line", _identifier),
                 _col("order_type", _one_of(ORDER_TYPES)),
                 _col("deposit_ratio", _fraction),
+                _col("pinned_start", _date),
             ),
         ),
         _Table(

@@ -32,6 +32,7 @@ from solver.rules import (
     add_kitting,
     add_line_choice,
     add_no_overlap,
+    add_pins,
     add_plan_change,
     keep_primary,
     kit_users,
@@ -57,11 +58,13 @@ class Baseline:
 
     line_and_start: dict[str, tuple[str, int]]
     frozen_until_day: int = -1  # orders starting on or before this day keep line and start
+    pinned: frozenset[str] = frozenset()  # orders the planner pinned: the pin wins over the frozen window
 
     @classmethod
     def from_schedule(cls, instance: Instance, previous: dict | None, frozen_days: int) -> Baseline:
         if not previous:
             return cls({})
+        pinned = frozenset(c.order_id for c in instance.candidates if c.order.has_manual_pin)
         plan_start = instance.calendar.plan_start
         line_and_start = {}
         for entry in previous.get("orders", []):
@@ -70,9 +73,11 @@ class Baseline:
                 line_and_start[str(entry["order_id"])] = (str(entry["line_id"]), start)
             except (KeyError, TypeError, ValueError):
                 continue  # a malformed row of an old plan only costs its stability term
-        return cls(line_and_start, instance.calendar.frozen_window_end(frozen_days))
+        return cls(line_and_start, instance.calendar.frozen_window_end(frozen_days), pinned)
 
     def frozen(self, order_id: str) -> tuple[str, int] | None:
+        if order_id in self.pinned:  # a pin moved since the previous plan is the planner's newer word
+            return None
         previous = self.line_and_start.get(order_id)
         if previous and 0 <= previous[1] <= self.frozen_until_day:
             return previous
@@ -123,6 +128,7 @@ class PlanModel:
         model, instance, orders = self.model, self.instance, list(self.orders.values())
         for order in orders:
             add_line_choice(model, order)
+            add_pins(model, instance, order)
         add_no_overlap(model, orders)
         started: dict = {}
         for material_id, users in sorted(kit_users(orders).items()):

@@ -814,7 +814,7 @@ def earliest_delivery_resequenced(
         o
         for o in dict.fromkeys(nearby)
         if o != prospect.order_id
-        and state.candidates[o].order.status != "in_production"  # running orders stay
+        and not state.candidates[o].start_pinned  # running and pinned orders stay
         and state.runs[o].start_day > frozen_until  # so do orders of the frozen window
     ][:neighbours]
     hood = Neighbourhood("promise", {prospect.order_id, *committed}, first, run.end_day)

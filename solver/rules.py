@@ -83,7 +83,8 @@ def run_start_domain(
     Per line and date, the minutes of all orders add up to at most the capacity.
 
     The positions on the line's axis where the run may start: from its release
-    (``option.earliest_position``; for an in-production order its fixed day) to the latest start
+    (``option.earliest_position``; for an in-production or pinned order the first minute of its
+    fixed day, and no later than that day's last minute: :func:`add_pins`) to the latest start
     that still ends inside the horizon, within ``[first_day, last_day]``, and where it fits between
     the ``fixed`` runs (sorted ``(start, end)`` pairs) that stay on the line. ``None``: nowhere.
     """
@@ -138,6 +139,26 @@ def add_no_overlap(model: cp_model.CpModel, orders: Iterable[OrderVars]) -> None
     for intervals in by_line.values():
         if len(intervals) > 1:
             model.add_no_overlap(intervals)
+
+
+def add_pins(model: cp_model.CpModel, instance: Instance, order: OrderVars) -> None:
+    """A confirmed order with pinned_line and pinned_start runs on that line and its first production day is pinned_start.
+    In_production orders keep the line given in pinned_line and start on that line's first working day on or after the plan start.
+
+    Both are one rule family: a start day the run must keep (``Option.fixed_start_day``, set for
+    those orders only, on their pinned line only: :func:`solver.instance.build_instance` offers no
+    other line). The start domain (:func:`run_start_domain`) already lies inside that day; the rows
+    here state it again on the variables, so a window or a domain built some other way can never
+    move a pinned run. A pin the plan cannot keep leaves the order unscheduled (level 1), never
+    the plan infeasible.
+    """
+    for run in order.options.values():
+        day = run.option.fixed_start_day
+        if day is None:
+            continue
+        axis = instance.axes[run.line_id]
+        model.add(run.start >= int(axis.start[day])).only_enforce_if(run.present)
+        model.add(run.start < int(axis.start[day + 1])).only_enforce_if(run.present)
 
 
 # -- after production: delivery, lateness, holding -------------------------------------------

@@ -95,6 +95,7 @@ def validate_schedule(
         _check_horizon,
         _check_routing,
         _check_pinned_line,
+        _check_pinned_start,
         _check_earliest_start,
         _check_minutes,
         _check_quantity,
@@ -661,6 +662,33 @@ def _check_pinned_line(context: _Context) -> Iterator[Violation]:
             )
 
 
+def _manual_pin(order: Order) -> tuple[str, dt.date] | None:
+    """The line and first production day a planner pinned a confirmed order to, if any."""
+    if order.status == "confirmed" and order.pinned_line and order.pinned_start is not None:
+        return order.pinned_line, order.pinned_start
+    return None
+
+
+def _check_pinned_start(context: _Context) -> Iterator[Violation]:
+    """A confirmed order with pinned_line and pinned_start runs on that line and its first production day is pinned_start.
+    A confirmed order with pinned_line and no pinned_start runs on that line.
+    """
+    for entry in context.planned_entries:
+        order = entry.order
+        if order is None or order.status != "confirmed" or not order.pinned_line:
+            continue
+        if entry.line_id != order.pinned_line:
+            yield Violation("pinned_start", entry.order_id, f"is {entry.where} but pinned to line {order.pinned_line}")
+            continue
+        pin = _manual_pin(order)
+        if pin is not None and entry.start is not None and entry.start != pin[1]:
+            yield Violation(
+                "pinned_start",
+                entry.order_id,
+                f"pinned to start on line {pin[0]} on {_day(pin[1])}, but starts on {_day(entry.start)}",
+            )
+
+
 def _check_earliest_start(context: _Context) -> Iterator[Violation]:
     """No order starts before its earliest_start (when given) nor before the plan start.
 
@@ -1003,13 +1031,16 @@ def _check_days_late(context: _Context) -> Iterator[Violation]:
 
 
 def _check_frozen_window(context: _Context) -> Iterator[Violation]:
-    """Orders starting inside the frozen window (frozen_days working days from the plan start) keep their line and start exactly."""
+    """Orders starting inside the frozen window (frozen_days working days from the plan start) keep their line and start exactly.
+
+    A manual pin (pinned_start) is the planner's newer word: it wins over the frozen window.
+    """
     if context.previous is None or context.frozen_days <= 0:
         return
     window = set(context.calendar.plant_working_days(context.dataset.plant.plan_start, context.frozen_days))
     for order_id, before in context.previous.items():
         order = context.dataset.order_by_id.get(order_id)
-        if order is None or not order.is_planned or before.start not in window:
+        if order is None or not order.is_planned or before.start not in window or _manual_pin(order):
             continue
         now = context.scheduled.get(order_id)
         if now is None:

@@ -1,4 +1,4 @@
-"""Orders: list, create, read with history, change (with a reason), move along the lifecycle."""
+"""Orders: list, create, read with history, change (with a reason), move along the lifecycle, pin."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
-from api import ledger, rules, store
+from api import ledger, pins, rules, store
 from api.db import OrderReview, OrderRow, Promise
 from api.deps import CallerDep, OrderWriter, Planner, PromiserDep, SessionDep
 from api.schemas import (
@@ -18,9 +18,11 @@ from api.schemas import (
     OrderOut,
     OrderStatus,
     OrderWithHistory,
+    PinIn,
     ReviewIn,
     ReviewOut,
     StatusMove,
+    UnpinIn,
 )
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -137,3 +139,24 @@ def record_review(order_id: str, review: ReviewIn, session: SessionDep, caller: 
     entry = rules.record_review(session, order_id, review.model_dump(), caller.actor)
     session.commit()
     return entry
+
+
+@router.post("/{order_id}/pin", response_model=OrderOut, responses=ERRORS)
+def pin_order(order_id: str, pin: PinIn, session: SessionDep, caller: Planner) -> OrderRow:
+    """Place the order by hand: it runs on ``line_id`` and its first production day is ``start_date``.
+
+    Every solve keeps the pin, or leaves the order unscheduled with a reason naming it.
+    409 for an order in production or beyond, closed or cancelled; 422 for a line without a
+    routing for the product or a day outside the horizon or off the line's calendar.
+    """
+    row = pins.pin_order(session, order_id, pin.line_id, pin.start_date, pin.reason, caller.actor)
+    session.commit()
+    return row
+
+
+@router.delete("/{order_id}/pin", response_model=OrderOut, responses=ERRORS)
+def unpin_order(order_id: str, unpin: UnpinIn, session: SessionDep, caller: Planner) -> OrderRow:
+    """Remove the order's pin: the solver places it again."""
+    row = pins.unpin_order(session, order_id, unpin.reason, caller.actor)
+    session.commit()
+    return row

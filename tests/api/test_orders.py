@@ -177,6 +177,7 @@ def test_get_with_history_and_404(client: TestClient, loaded: dict) -> None:
         "pinned_line": None,
         "order_type": "special",
         "deposit_ratio": 0.1,
+        "pinned_start": None,
         "history": None,
         "created_at": None,
         "updated_at": None,
