@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import ledger, planning, rules, store
+from api import ledger, pins, planning, rules, store
 from api.db import MasterData, OrderRow, PlanJob, Scenario, utcnow
 from api.promising import Promiser
 from solver import io
@@ -169,17 +169,8 @@ def _apply_order_edit(session: Session, edit: dict[str, Any], reason: str, actor
         store.move_order(session, edit["order_id"], "cancelled", None, reason, actor)
         ledger.drop_promise(session, edit["order_id"])
     elif kind == "pin":
-        row = store.get_order(session, edit["order_id"])
-        before = {"pinned_line": row.pinned_line, "pinned_start": getattr(row, "pinned_start", None)}
-        row.pinned_line = edit["line_id"]
-        if hasattr(row, "pinned_start"):
-            row.pinned_start = dt.date.fromisoformat(edit["start_date"])
-        detail = {"line_id": edit["line_id"], "start_date": edit["start_date"], "before": _plain(before)}
-        store.record_event(session, row.order_id, actor, "pin", detail, reason)
-
-
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
+        start = dt.date.fromisoformat(edit["start_date"])
+        pins.pin_order(session, edit["order_id"], edit["line_id"], start, reason, actor)
 
 
 def _record_moves(session: Session, row: Scenario, reason: str, actor: str) -> None:

@@ -124,3 +124,23 @@ def test_bad_edits_are_located(client, loaded):
     assert columns == ["$.edits[0].line_id", "$.edits[1].date", "$.edits[2].kind"]
     assert client.get("/v1/scenarios", headers=SALES).json() == []
     assert client.post("/v1/scenarios", json={"name": "x", "edits": []}, headers=SALES).status_code == 403
+
+
+def test_a_pin_edit_is_kept_by_the_scenario_and_becomes_live_when_applied(client, loaded):
+    schedule = published(client)
+    entry = schedule["orders"][-1]
+    start = dt.date.fromisoformat(entry["production_start"])
+    later = next(
+        (start + dt.timedelta(days=n)).isoformat()
+        for n in range(1, 10)
+        if (start + dt.timedelta(days=n)).weekday() < 5 and (start + dt.timedelta(days=n)).isoformat() <= "2026-12-24"
+    )
+    edit = {"kind": "pin", "order_id": entry["order_id"], "line_id": entry["line_id"], "start_date": later}
+    answer = scenario(client, [edit], name="pin by hand")
+    pinned = next(c for c in answer["changes"] if c["order_id"] == entry["order_id"])
+    assert pinned["after"]["production_start"] == later and pinned["after"]["line_id"] == entry["line_id"]
+    assert {"kind": "edit", "index": 0, "edit": edit} in pinned["why"]
+    assert client.post(f"/v1/scenarios/{answer['scenario_id']}/apply", headers=PLANNER).status_code == 200
+    order = client.get(f"/v1/orders/{entry['order_id']}", headers=SALES).json()
+    assert (order["pinned_line"], order["pinned_start"]) == (entry["line_id"], later)
+    assert order["history"][-1]["kind"] == "pin" and order["history"][-1]["reason"] == "scenario pin by hand"
