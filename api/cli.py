@@ -25,6 +25,7 @@ from api.promising import Promiser
 from solver import io
 from solver.domain import DatasetError
 from solver.validation import validate_schedule
+from solver.wording import say
 
 app = engine_cli.app
 console, errors = engine_cli.console, engine_cli.errors
@@ -156,13 +157,16 @@ def plan_changes(schedule: dict[str, Any], baseline: dict[str, Any] | None) -> d
 
 
 def _print_changes(schedule: dict[str, Any], baseline: dict[str, Any] | None) -> None:
+    if not baseline:  # nothing was published before: nothing moved, nothing is newly late
+        console.print(say("first_plan"))
+        return
     changes = plan_changes(schedule, baseline)
-    console.print(f"orders moved against the published plan: {len(changes['moved'])}")
+    console.print(say("moved", n=len(changes["moved"])))
     for order_id in changes["moved"][:50]:
-        console.print(f"  moved: {order_id}")
-    console.print(f"orders newly late: {len(changes['newly_late'])}")
+        console.print(say("moved_one", order=order_id))
+    console.print(say("newly_late", n=len(changes["newly_late"])))
     for order_id in changes["newly_late"][:50]:
-        console.print(f"  newly late: {order_id}")
+        console.print(say("newly_late_one", order=order_id))
 
 
 def run() -> None:

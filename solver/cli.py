@@ -24,6 +24,7 @@ from rich.table import Table
 
 from solver import engine, io
 from solver.domain import COLLECTION_DAYS, DatasetError
+from solver.wording import say
 
 app = typer.Typer(
     help="paichan (排产): production scheduling for make-to-order plants.",
@@ -150,64 +151,58 @@ def progress_bar(time_limit: float) -> Iterator[Callable[[engine.Progress], None
 
 
 def _stage_summary(stages: dict[str, str]) -> str:
-    names = {
-        "unscheduled_and_lateness": "levels 1-2",
-        "stability_and_holding": "levels 3-4",
-        "lns": "neighbourhood search:",
-        "sequence_search": "sequence search:",
-        "bound": "bound by",
-    }
-    return ", ".join(f"{names.get(k, k)} {v}" for k, v in stages.items()) or "-"
+    return (
+        ", ".join(f"{say('stage.' + k)}: {say('status.' + v) if v.isupper() else v}" for k, v in stages.items()) or "-"
+    )
 
 
 def print_summary(result: engine.SolveResult, violations: list) -> None:
     schedule = result.schedule
     kpis = schedule["kpis"]
     for warning in schedule["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    table = Table(title="paichan plan", show_header=True)
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    bound = result.bound
+        console.print(f"[yellow]{say('warning')}:[/] {warning}", highlight=False, soft_wrap=True)
+    table = Table(title=say("plan"), show_header=True)
+    table.add_column(say("measure"))
+    table.add_column(say("value"), justify="right")
+    bound, objective = result.bound, result.objective
     rows = [
-        ("status", result.status),
-        ("proof per stage", _stage_summary(schedule.get("solver", {}).get("stages", {}))),
-        ("orders planned", kpis["orders_planned"]),
-        ("orders late", kpis["orders_late"]),
-        ("orders unscheduled", kpis["orders_unscheduled"]),
-        ("on-time rate", f"{kpis['on_time_rate']:.1%}"),
-        (
-            "unscheduled priority (bound)",
-            f"{result.objective['unscheduled_priority']} ({bound.get('unscheduled_priority', '-')})",
-        ),
-        (
-            "weighted days late (bound)",
-            f"{result.objective['weighted_days_late']} ({bound.get('weighted_days_late', '-')})",
-        ),
-        ("changed orders", result.objective["changed_orders"]),
-        (f"holding days beyond {COLLECTION_DAYS}", result.objective["holding_days"]),
-        ("EDD weighted days late", result.baseline_objective["weighted_days_late"]),
-        ("solve seconds", f"{result.seconds:.2f}"),
-        ("validator", "OK" if not violations else f"{len(violations)} violation(s)"),
+        (say("status"), say(f"status.{result.status}")),
+        (say("stages"), _stage_summary(schedule.get("solver", {}).get("stages", {}))),
+        (say("orders_planned"), kpis["orders_planned"]),
+        (say("orders_late"), kpis["orders_late"]),
+        (say("orders_unscheduled"), kpis["orders_unscheduled"]),
+        (say("on_time_rate"), f"{kpis['on_time_rate']:.1%}"),
+        (say("unscheduled_priority"), _with_bound(objective, bound, "unscheduled_priority")),
+        (say("weighted_days_late"), _with_bound(objective, bound, "weighted_days_late")),
+        (say("changed_orders"), objective["changed_orders"]),
+        (say("holding_days", days=COLLECTION_DAYS), objective["holding_days"]),
+        (say("edd"), result.baseline_objective["weighted_days_late"]),
+        (say("seconds"), f"{result.seconds:.2f}"),
+        (say("validator"), say("valid") if not violations else say("violations", n=len(violations))),
     ]
     for name, value in rows:
         table.add_row(name, str(value))
     console.print(table)
-    loads = Table(title="line utilisation")
-    loads.add_column("line")
-    loads.add_column("utilisation", justify="right")
+    loads = Table(title=say("utilisation"))
+    loads.add_column(say("line"))
+    loads.add_column(say("share"), justify="right")
     for line_id, share in kpis["utilisation"].items():
         loads.add_row(line_id, f"{share:.1%}")
     console.print(loads)
     if schedule["unscheduled"]:
-        left = Table(title="unscheduled orders")
-        left.add_column("order")
-        left.add_column("reason")
+        left = Table(title=say("unscheduled"))
+        left.add_column(say("order"))
+        left.add_column(say("reason"))
         for item in schedule["unscheduled"]:
             left.add_row(item["order_id"], item["reason"])
         console.print(left)
     for violation in violations:
         errors.print(f"[red]violation:[/] {violation}", highlight=False, soft_wrap=True)
+
+
+def _with_bound(objective: dict, bound: dict, level: str) -> str:
+    """The plan's value and, in brackets, the least any plan could reach (when known)."""
+    return f"{objective[level]} (≥ {bound[level]})" if level in bound else str(objective[level])
 
 
 @app.command()

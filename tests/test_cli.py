@@ -22,7 +22,7 @@ def test_solve_writes_a_valid_schedule_and_csvs(tmp_path):
         app, ["solve", str(folder), "--out", str(out), "--csv", str(tmp_path / "csv"), "--time-limit", "5"]
     )
     assert result.exit_code == 0, result.output
-    assert "validator" in result.output and "OK" in result.output
+    assert "independent check" in result.output and "OK" in result.output
     schedule = json.loads(out.read_text(encoding="utf-8"))
     assert validate_schedule(io.load_dataset(folder), schedule) == []
     assert {o["order_id"] for o in schedule["orders"]} == {"SO-1", "SO-2"}
