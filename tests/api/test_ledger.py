@@ -309,6 +309,7 @@ def test_the_nightly_replan_keeps_open_holds_and_promises(client, loaded, databa
     assert result.exit_code == 0, result.output
     newest = client.get("/v1/plans", headers=PLANNER).json()[0]
     assert newest["published"] and newest["created_by"] == "batch:replan"
+    assert newest["progress"]["best_objective"] is not None  # the page's objective column, as for API plans
     planned = {o["order_id"]: o for o in client.get("/v1/plans/current/schedule", headers=SALES).json()["orders"]}
     assert {f"HOLD-{open_quote['quote_id']}", confirmed} <= planned.keys()
     quote = next(q for q in client.get("/v1/quotes", headers=SALES).json() if q["quote_id"] == open_quote["quote_id"])
