@@ -64,12 +64,13 @@ def get_schedule(
     _: CallerDep,
     format: Literal["json", "csv", "daily", "dispatch", "xlsx"] = "json",
     lang: Annotated[Literal["zh", "en"], Query(description="workbook: language of its sheets")] = "zh",
-    from_: Annotated[dt.date | None, Query(alias="from", description="dispatch plan: first dispatch day")] = None,
-    to: Annotated[dt.date | None, Query(description="dispatch plan: last dispatch day")] = None,
+    from_: Annotated[dt.date | None, Query(alias="from", description="dispatch plan, daily plan: first day")] = None,
+    to: Annotated[dt.date | None, Query(description="dispatch plan, daily plan: last day")] = None,
     region: Annotated[str | None, Query(description="dispatch plan: one sales region")] = None,
     accept: Annotated[str, Header()] = "",
 ) -> Response:
-    """The schedule document; ``format=csv`` one row per order, ``format=daily`` per line and day,
+    """The schedule document; ``format=csv`` one row per order, ``format=daily`` per line and day
+    in run order (CSV, or JSON rows when the request accepts only JSON; ``from``/``to`` days),
     ``format=dispatch`` the dispatch plan (CSV, or JSON rows when the request accepts only JSON),
     ``format=xlsx`` all of them in one workbook (sheets in ``lang``)."""
     job = store.get_plan(session, plan_id)
@@ -89,21 +90,27 @@ def get_schedule(
         headers = {"Content-Disposition": f'attachment; filename="plan-{job.plan_id}.xlsx"'}
         content = io.schedule_workbook_bytes(job.schedule, dataset, lang)
         return Response(content, media_type=io.XLSX_MEDIA_TYPE, headers=headers)
-    rows = io.daily_plan_rows(job.schedule, dataset)
+    rows = _in_days(io.daily_plan_rows(job.schedule, dataset), "date", from_, to)
+    if "application/json" in accept and "text/csv" not in accept:  # the page's printable work list
+        return JSONResponse(rows)
     return Response(_csv(rows, list(io.DAILY_COLUMNS)), media_type="text/csv; charset=utf-8")
 
 
-def _dispatch_rows(job: PlanJob, start: dt.date | None, end: dt.date | None, region: str | None) -> list[dict]:
-    """The plan's dispatch plan, with the customers and regions of the data it was made from."""
+def _in_days(rows: list[dict], column: str, start: dt.date | None, end: dt.date | None) -> list[dict]:
+    """The rows whose ``column`` date lies in [start, end] (either end open)."""
     if start and end and start > end:
         raise RequestValidationError(
             [{"loc": ("query", "from"), "msg": f"from {start} is after to {end}", "type": "value_error"}]
         )
+    return [
+        r for r in rows if (not start or r[column] >= start.isoformat()) and (not end or r[column] <= end.isoformat())
+    ]
+
+
+def _dispatch_rows(job: PlanJob, start: dt.date | None, end: dt.date | None, region: str | None) -> list[dict]:
+    """The plan's dispatch plan, with the customers and regions of the data it was made from."""
     rows = io.dispatch_plan_rows(job.schedule or {"orders": []}, io.load_json_document(job.input_snapshot, "$"))
-    if start:
-        rows = [r for r in rows if r["dispatch_date"] >= start.isoformat()]
-    if end:
-        rows = [r for r in rows if r["dispatch_date"] <= end.isoformat()]
+    rows = _in_days(rows, "dispatch_date", start, end)
     if region is not None:
         rows = [r for r in rows if r["region"] == region]
     return rows

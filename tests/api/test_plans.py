@@ -128,6 +128,11 @@ def test_start_poll_read_and_schedule_formats(client: TestClient, loaded: dict) 
         if (before["line_id"], before["date"]) == (after["line_id"], after["date"]):
             assert clock_minutes(before["end"]) <= clock_minutes(after["start"])
 
+    day = rows[0]["date"]  # one day of it as JSON: what the page's printable work list reads
+    asked = {"format": "daily", "from": day, "to": day}
+    one_day = client.get(f"/v1/plans/{plan_id}/schedule", params=asked, headers=SALES | {"Accept": "application/json"})
+    assert one_day.json() == [{k: _typed(k, v) for k, v in r.items()} for r in rows if r["date"] == day]
+
     response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "pdf"}, headers=SALES)
     assert response.status_code == 422
 
@@ -336,3 +341,10 @@ def test_progress_bound_never_exceeds_best_objective(client: TestClient, loaded:
     for term in BOUNDED:
         assert progress["bound"][term] <= progress["best_objective"][term], progress
         assert progress["best_objective"][term] == summary["objective"][term], (progress, summary)
+
+
+def _typed(column: str, text: str) -> object:
+    """A daily CSV cell as the JSON rows carry it: numbers as numbers, blanks as they are."""
+    if column in ("minutes", "quantity", "sequence", "setup_minutes") and text != "":
+        return int(text)
+    return text
