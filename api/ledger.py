@@ -37,7 +37,7 @@ from api.promising import (
     prospect_of_order,
 )
 from solver.domain import Order
-from solver.promise import PlanLedger, Prospect, earliest_delivery_fixed
+from solver.promise import PlanLedger, Prospect, earliest_placement
 from solver.validation import Violation, recompute_objective, validate_schedule
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,13 @@ def needs_promise(row: OrderRow, plan: PlannedOrders) -> bool:
     planned = plan.dataset.order_by_id.get(row.order_id)
     if row.order_id not in plan.entries or planned is None:
         return True
+    if row.pinned_start is not None and not _at_pin(plan.entries[row.order_id], row):
+        return True  # pinned since the plan: its room is where the pin puts it, not where the plan had it
     return (planned.product_id, planned.quantity) != (row.product_id, row.quantity)
+
+
+def _at_pin(entry: dict[str, Any], row: OrderRow) -> bool:
+    return entry["line_id"] == row.pinned_line and entry["production_start"] == row.pinned_start.isoformat()
 
 
 def promise_order(session: Session, promiser: Promiser, row: OrderRow, source: str) -> Promise | None:
@@ -86,7 +92,7 @@ def promise_order(session: Session, promiser: Promiser, row: OrderRow, source: s
     ledger = view.ledger
     if existing is not None or row.order_id in view.plan.entries:
         ledger = _ledger_without(promiser, view, row.order_id)
-    placement = place(view.plan, ledger, prospect_of_order(row))
+    placement = place(view.plan, ledger, prospect_of_order(row), row)
     promise = existing or Promise(order_id=row.order_id, created_at=utcnow())
     _fill(promise, row.product_id, row.quantity, placement, row.due_date, view.plan_id, source)
     session.add(promise)
@@ -119,11 +125,19 @@ def _ledger_without(promiser: Promiser, view: PlanView, order_id: str) -> PlanLe
     return _booked(promiser, plan, superseded, view.holds, others)
 
 
-def place(plan: PlannedOrders, ledger: PlanLedger, prospect: Prospect) -> dict[str, Any] | None:
-    """The earliest run for ``prospect`` in what ``ledger`` leaves free, or None (unknown product, no room)."""
+def place(plan: PlannedOrders, ledger: PlanLedger, prospect: Prospect, row: OrderRow | None = None) -> dict | None:
+    """The earliest run for ``prospect`` in what ``ledger`` leaves free, or None (unknown product, no room).
+
+    For an order (``row``), its earliest start and its manual pin narrow where the room is kept.
+    """
     if prospect.product_id not in plan.dataset.product_by_id:
         return None
-    return earliest_delivery_fixed(plan.dataset, ledger, prospect).placement
+    not_before, lines = None, None
+    if row is not None:
+        not_before = row.earliest_start
+        if row.pinned_line and row.pinned_start:
+            not_before, lines = row.pinned_start, [row.pinned_line]
+    return earliest_placement(plan.dataset, ledger, prospect, not_before, lines)
 
 
 def _fill(
@@ -176,7 +190,7 @@ def sync_promises(session: Session, promiser: Promiser, source: str = "import") 
     superseded = frozenset(kept | {r.order_id for r in missing})
     ledger = _booked(promiser, view.plan, superseded, open_holds(session), all_promises(session))
     for row in missing:
-        placement = place(view.plan, ledger, prospect_of_order(row))
+        placement = place(view.plan, ledger, prospect_of_order(row), row)
         if placement is not None:
             ledger.book(view.plan.dataset, placement, row.product_id, row.quantity)
         promise = Promise(order_id=row.order_id, created_at=utcnow())
@@ -271,7 +285,8 @@ def _place_again(
         else:
             promise, promised = item.promise, item.promise.promised_delivery
             prospect = Prospect(promise.product_id, promise.quantity, promised)
-        placement = place(plan, ledger, prospect)
+        order = session.get(OrderRow, item.promise.order_id) if item.promise is not None else None
+        placement = place(plan, ledger, prospect, order)
         if placement is not None:
             ledger.book(plan.dataset, placement, prospect.product_id, prospect.quantity)
         if item.hold is not None:

@@ -318,6 +318,25 @@ def earliest_delivery_fixed(
     return answer
 
 
+def earliest_placement(
+    dataset: Dataset,
+    ledger: PlanLedger,
+    prospect: Prospect,
+    not_before: dt.date | None = None,
+    lines: Collection[str] | None = None,
+) -> dict[str, Any] | None:
+    """Just the run an answer would propose — no reasons, no alternatives — for room kept in bulk.
+
+    ``not_before`` (an earliest start or a pin's day) and ``lines`` (a pin's line) narrow it.
+    """
+    calendar = ledger.calendar
+    from_day = release_day(dataset, calendar)
+    if not_before is not None:
+        from_day = max(from_day, min(calendar.horizon - 1, (not_before - calendar.plan_start).days))
+    best = _earliest_run(dataset, ledger, prospect, from_day, lines)
+    return placement_document(dataset, calendar, prospect, best) if best is not None else None
+
+
 def _kit(dataset: Dataset, product_id: str, quantity: int) -> dict[str, int]:
     """Scaled material per material of the bill for ``quantity`` units."""
     return {

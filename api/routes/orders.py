@@ -142,21 +142,27 @@ def record_review(order_id: str, review: ReviewIn, session: SessionDep, caller: 
 
 
 @router.post("/{order_id}/pin", response_model=OrderOut, responses=ERRORS)
-def pin_order(order_id: str, pin: PinIn, session: SessionDep, caller: Planner) -> OrderRow:
+def pin_order(order_id: str, pin: PinIn, session: SessionDep, caller: Planner, promiser: PromiserDep) -> OrderRow:
     """Place the order by hand: it runs on ``line_id`` and its first production day is ``start_date``.
 
     Every solve keeps the pin, or leaves the order unscheduled with a reason naming it.
     409 for an order in production or beyond, closed or cancelled; 422 for a line without a
     routing for the product or a day outside the horizon or off the line's calendar.
     """
+    ledger.serialize(session)
     row = pins.pin_order(session, order_id, pin.line_id, pin.start_date, pin.reason, caller.actor)
+    session.flush()
+    ledger.promise_order(session, promiser, row, "pinned")  # a confirmed order's room moves to its pin
     session.commit()
     return row
 
 
 @router.delete("/{order_id}/pin", response_model=OrderOut, responses=ERRORS)
-def unpin_order(order_id: str, unpin: UnpinIn, session: SessionDep, caller: Planner) -> OrderRow:
-    """Remove the order's pin: the solver places it again."""
+def unpin_order(order_id: str, unpin: UnpinIn, session: SessionDep, caller: Planner, promiser: PromiserDep) -> OrderRow:
+    """Remove the order's pin: the solver places it again (the published plan's run stands till then)."""
+    ledger.serialize(session)
     row = pins.unpin_order(session, order_id, unpin.reason, caller.actor)
+    session.flush()
+    ledger.promise_order(session, promiser, row, "unpinned")
     session.commit()
     return row

@@ -316,3 +316,24 @@ def test_the_nightly_replan_keeps_open_holds_and_promises(client, loaded, databa
     assert quote["placement"]["allocations"] == planned[f"HOLD-{open_quote['quote_id']}"]["allocations"]
     assert client.get(f"/v1/orders/{confirmed}", headers=SALES).json()["promise"] is None  # the plan carries it
     assert_nothing_double_booked(client)
+
+
+def test_pinning_a_confirmed_order_moves_its_room_to_the_pin(client, loaded):
+    schedule = published(client)
+    entry = next(e for e in schedule["orders"] if e["order_id"].startswith("SO-") and e["days_late"] == 0)
+    start = dt.date.fromisoformat(entry["production_start"])
+    later = next(day.isoformat() for n in range(3, 12) if (day := start + dt.timedelta(days=n)).weekday() < 5)
+    pin = {"line_id": entry["line_id"], "start_date": later, "reason": "customer visit"}
+    assert client.post(f"/v1/orders/{entry['order_id']}/pin", json=pin, headers=PLANNER).status_code == 200
+    promise = client.get(f"/v1/orders/{entry['order_id']}", headers=SALES).json()["promise"]
+    assert promise["source"] == "pinned" and promise["placement"]["line_id"] == entry["line_id"]
+    assert promise["placement"]["production_start"] >= later  # at the pin, or as near after it as room allows
+    assert_nothing_double_booked(client)
+    unpin = {"reason": "visit cancelled"}
+    assert (
+        client.request("DELETE", f"/v1/orders/{entry['order_id']}/pin", json=unpin, headers=PLANNER).status_code == 200
+    )
+    assert (
+        client.get(f"/v1/orders/{entry['order_id']}", headers=SALES).json()["promise"] is None
+    )  # the plan's run again
+    assert_nothing_double_booked(client)
