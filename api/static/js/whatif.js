@@ -165,7 +165,7 @@ export class WhatIfView {
     const list = this.$("#whatif-edits");
     list.dataset.count = this.edits.length;
     if (!this.edits.length) {
-      list.innerHTML = `<li class="muted">${esc(t("whatif.no_edits"))}</li>`;
+      list.innerHTML = `<li class="muted empty">${esc(t("whatif.no_edits"))}</li>`;
       return;
     }
     list.innerHTML = this.edits
