@@ -26,12 +26,12 @@ import { WhatIfView } from "./js/whatif.js";
 
 // What each role may do (API.md); the page hides what the signed-in role may not.
 const ROLE_MAY = {
-  planner: ["view", "review", "quote", "plan", "whatif"],
-  batch: ["view", "review", "quote", "plan", "whatif"],
+  planner: ["view", "review", "quote", "plan"],
+  batch: ["view", "review", "quote", "plan"],
   sales: ["view", "review", "quote"],
 };
 const VIEWS = ["gantt", "load", "late", "plans", "review", "dispatch", "reports", "whatif"];
-const VIEW_NEEDS = { whatif: "whatif" }; // views a role may not open at all
+const VIEW_NEEDS = { whatif: "plan" }; // views a role may not open at all: a what-if is planning
 const SCHEDULE_VIEWS = ["gantt", "load", "late", "dispatch"];
 
 const $ = (selector) => document.querySelector(selector);

@@ -114,7 +114,7 @@ def test_a_line_down_scenario_is_read_and_applied(tab: Tab, service: Service) ->
 def test_a_stale_scenario_offers_to_be_discarded(tab: Tab, service: Service) -> None:
     page = tab.page
     sign_in(tab, service)
-    line, first, last = busiest_line_days(service.schedule())
+    line, first, _ = busiest_line_days(service.schedule())
     page.click("#tabs a[data-view=whatif]")
     build_line_down(tab, line, first, first)
     page.fill("#whatif-name", "改单前的模拟")

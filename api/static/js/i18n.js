@@ -317,7 +317,6 @@ const LABELS = {
     "reports.overdue_days": "超期工作日",
     // what-if (issue #12)
     "nav.whatif": "情景模拟",
-    "may.whatif": "情景模拟与异常处理（停线、缺料、插单……），应用后发布",
     "whatif.title": "情景模拟",
     "whatif.intro": "在实时数据的副本上试算：停线、缺料、改单、插单……实时数据和已发布方案在“应用”之前都不会改变。",
     "whatif.edit_kind": "变更类型",
@@ -757,7 +756,6 @@ const LABELS = {
     "reports.overdue_days": "Working days overdue",
     // what-if (issue #12)
     "nav.whatif": "What-if",
-    "may.whatif": "what-ifs and exceptions (line down, material late, rush orders…), applied and published",
     "whatif.title": "What-if",
     "whatif.intro": "Try changes on a copy of the live data: a line down, late material, changed or rush orders… Neither the live data nor the published plan changes until you apply.",
     "whatif.edit_kind": "Change",
