@@ -158,6 +158,8 @@ class PlanRequest(BaseModel):
     baseline: str | None = Field(None, description='"current" (the published plan), a plan_id, or null')
     frozen_days: int | None = Field(None, ge=0)
     seed: int = 0
+    name: str = Field("", max_length=200, description="the planner's name for the plan")
+    note: str = Field("", max_length=2000, description="why the plan was made, for whoever reads the list later")
 
 
 class PlanAccepted(BaseModel):
@@ -187,6 +189,16 @@ class PlanOut(BaseModel):
     valid: bool | None = None
     error: str | None = None
     published: bool = False
+    name: str = Field("", description="the planner's name for it; a scenario's plan: the scenario's name")
+    note: str = ""
+    scenario_id: str | None = Field(None, description="a what-if's plan: published only by applying the scenario")
+
+
+class PlanComparison(BaseModel):
+    """Plan b against plan a: KPI deltas and the orders whose run moved (as a scenario's comparison)."""
+
+    kpi_deltas: dict[str, dict[str, Any]]
+    changes: list[dict[str, Any]]
 
 
 class Published(BaseModel):

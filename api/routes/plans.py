@@ -15,8 +15,9 @@ from sqlalchemy import select
 from api import planning, store
 from api.db import PlanJob, Publication, utcnow
 from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep
-from api.schemas import ErrorOut, PlanAccepted, PlanOut, PlanRequest, Published
+from api.schemas import ErrorOut, PlanAccepted, PlanComparison, PlanOut, PlanRequest, Published
 from solver import io
+from solver import scenario as whatif
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
@@ -38,7 +39,9 @@ def start_plan(
     cap = settings.max_time_limit(caller.role)
     if time_limit > cap:
         raise HTTPException(422, f"time_limit_s {time_limit:g} is above the {caller.role} role's cap of {cap:g} s")
-    parameters = planning.PlanParameters(time_limit, request.frozen_days, request.seed, request.baseline)
+    parameters = planning.PlanParameters(
+        time_limit, request.frozen_days, request.seed, request.baseline, name=request.name, note=request.note
+    )
     job = planning.new_job(session, parameters, caller.actor)
     runner.submit(job.plan_id)
     response.headers["Location"] = f"/v1/plans/{job.plan_id}"
@@ -116,6 +119,19 @@ def _dispatch_rows(job: PlanJob, start: dt.date | None, end: dt.date | None, reg
     return rows
 
 
+@router.get("/{plan_id}/compare/{other_id}", response_model=PlanComparison, responses=ERRORS)
+def compare_plans(plan_id: str, other_id: str, session: SessionDep, _: CallerDep) -> PlanComparison:
+    """Plan ``other_id`` against plan ``plan_id``: KPI deltas (before: ``plan_id``) and the orders whose
+    line, run or delivery differ, explained with the data ``other_id`` was made from."""
+    first, second = store.get_plan(session, plan_id), store.get_plan(session, other_id)
+    for job in (first, second):
+        if job.schedule is None:
+            raise store.Conflict(f"plan {job.plan_id} has no schedule yet (status {job.status})", status=job.status)
+    dataset = io.load_json_document(second.input_snapshot, "$")
+    answer = whatif.compare(dataset, first.schedule, second.schedule, [])
+    return PlanComparison(kpi_deltas=answer["kpi_deltas"], changes=answer["changes"])
+
+
 @router.post("/{plan_id}/cancel", response_model=PlanOut, responses=ERRORS)
 def cancel_plan(plan_id: str, session: SessionDep, _: Planner, runner: RunnerDep) -> PlanOut:
     """Stop the solve; the best schedule found so far is kept."""
@@ -140,8 +156,18 @@ def publish_plan(plan_id: str, session: SessionDep, caller: Planner, promiser: P
 
 
 def _plan_out(job: PlanJob, published_plan_id: str | None) -> PlanOut:
+    parameters = job.parameters or {}
     return PlanOut.model_validate(
-        {**job.__dict__, "progress": job.progress or {}, "published": job.plan_id == published_plan_id}
+        {
+            **job.__dict__,
+            "progress": job.progress or {},
+            "published": job.plan_id == published_plan_id,
+            # stored with the parameters (a scenario's plan carries the scenario's name there)
+            **{
+                key: parameters.get(key) or default
+                for key, default in (("name", ""), ("note", ""), ("scenario_id", None))
+            },
+        }
     )
 
 

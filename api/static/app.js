@@ -8,6 +8,7 @@
 //   #review  order review and quote holds   (js/review.js)
 //   #dispatch  the dispatch plan by day, printable   (js/dispatch.js)
 //   #reports   dispatch on-time rate by region and week, overdue order-process stages (js/reports.js)
+//   #whatif    what-ifs and exceptions: edits, run, deltas, whom to call, apply (js/whatif.js; planners)
 // #gantt, #load, #late and #dispatch show one plan: the published plan's unless another
 // finished plan is picked in the "plan" selector.
 
@@ -21,6 +22,7 @@ import { PlansView } from "./js/plans.js";
 import { ReportsView } from "./js/reports.js";
 import { ReviewView } from "./js/review.js";
 import { addDays, day, esc } from "./js/util.js";
+import { WhatIfView } from "./js/whatif.js";
 
 // What each role may do (API.md); the page hides what the signed-in role may not.
 const ROLE_MAY = {
@@ -28,7 +30,8 @@ const ROLE_MAY = {
   batch: ["view", "review", "quote", "plan"],
   sales: ["view", "review", "quote"],
 };
-const VIEWS = ["gantt", "load", "late", "plans", "review", "dispatch", "reports"];
+const VIEWS = ["gantt", "load", "late", "plans", "review", "dispatch", "reports", "whatif"];
+const VIEW_NEEDS = { whatif: "plan" }; // views a role may not open at all: a what-if is planning
 const SCHEDULE_VIEWS = ["gantt", "load", "late", "dispatch"];
 
 const $ = (selector) => document.querySelector(selector);
@@ -77,6 +80,17 @@ const plans = new PlansView($('section[data-view="plans"]'), app);
 const review = new ReviewView($('section[data-view="review"]'), app);
 const dispatch = new DispatchView($('section[data-view="dispatch"]'));
 const reports = new ReportsView($('section[data-view="reports"]'), app);
+const whatif = new WhatIfView($('section[data-view="whatif"]'), {
+  ...app,
+  reloadDataset: () => {
+    state.dataset = null; // an applied scenario changed the live data
+    return loadDataset();
+  },
+  onApplied: async (planId) => {
+    await plans.refresh(); // the scenario's plan is the published one now
+    selectSource(planId);
+  },
+});
 
 // -- sign-in -----------------------------------------------------------------------
 
@@ -99,6 +113,7 @@ async function signIn(key) {
 function signOut(message = "") {
   forgetKey();
   plans.stop();
+  whatif.stop();
   Object.assign(state, { caller: null, plans: [], sourceId: null, schedules: new Map(), dataset: null, rendered: {}, schedule: null, selected: null });
   $("#app").hidden = true;
   $("#signout").hidden = true;
@@ -193,7 +208,7 @@ $("#source").addEventListener("change", (event) => selectSource(event.target.val
 
 function viewFromHash() {
   const name = location.hash.replace("#", "");
-  return VIEWS.includes(name) ? name : "gantt";
+  return VIEWS.includes(name) && (!VIEW_NEEDS[name] || may(VIEW_NEEDS[name])) ? name : "gantt";
 }
 
 function showView(name) {
@@ -224,6 +239,10 @@ async function renderView(name) {
     }
     if (name === "reports") {
       await reports.refresh(); // every visit: shipments are recorded all day long
+      return;
+    }
+    if (name === "whatif") {
+      await whatif.refresh();
       return;
     }
     const planId = state.sourceId;
@@ -388,9 +407,11 @@ onLanguageChange(() => {
   fillSources();
   plans.render();
   review.renderAnswer();
+  whatif.relabel();
   if (state.schedule) summarise(state.schedule);
   if (state.selected) showOrder(state.selected);
   if (plans.comparing && !$("#plan-compare").hidden) plans.compare(plans.comparing);
+  if (plans.pairShown && !$("#plan-compare").hidden) plans.comparePair(...plans.pairShown);
   state.rendered.load = null;
   state.rendered.late = null;
   state.rendered.dispatch = null;

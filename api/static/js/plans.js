@@ -1,9 +1,11 @@
-// Plans: start a solve, watch its best objective fall (polling GET /v1/plans/{id}), cancel
-// it, compare it with the published plan (KPI deltas and the orders that moved), publish it.
+// Plans: start a solve (with a name and a note), watch its best objective fall (polling
+// GET /v1/plans/{id}), cancel it, compare it with the published plan (KPI deltas and the
+// orders that moved) or any two plans with each other (GET /v1/plans/{a}/compare/{b}), publish it.
 
 import { ApiError, api } from "./api.js";
 import { has, t } from "./i18n.js";
-import { esc, when } from "./util.js";
+import { Names, changesTable, kpiDeltaTable } from "./changes.js";
+import { esc, stageText, warningText, when } from "./util.js";
 
 const POLL_MS = 1000; // the service writes progress about once a second
 const RUNNING = ["queued", "running"];
@@ -41,6 +43,10 @@ export class PlansView {
       const button = event.target.closest("button[data-action]");
       if (button) this[button.dataset.action](button.dataset.plan);
     });
+    root.querySelector("#plan-pair").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.comparePair(root.querySelector("#plan-pair-a").value, root.querySelector("#plan-pair-b").value);
+    });
     const cancel = root.querySelector("#plan-progress-cancel");
     cancel.addEventListener("click", () => this.cancel(cancel.dataset.plan));
   }
@@ -69,7 +75,7 @@ export class PlansView {
       buttons.push(button("watch", "plans.watch"));
       if (hasSchedule && published && !plan.published) buttons.push(button("compare", "plans.compare"));
       if (canPlan && !finished) buttons.push(button("cancel", "plans.cancel", "danger"));
-      if (canPlan && finished && hasSchedule && plan.valid && !plan.published && plan.status !== "failed") {
+      if (canPlan && finished && hasSchedule && plan.valid && !plan.published && plan.status !== "failed" && !plan.scenario_id) {
         buttons.push(button("publish", "plans.publish", "primary"));
       }
       const badges = [
@@ -77,7 +83,7 @@ export class PlansView {
         plan.valid === false ? `<span class="tag invalid" title="${esc(plan.error || "")}">${esc(t("plans.invalid"))}</span>` : "",
       ].join(" ");
       return `<tr data-plan="${esc(plan.plan_id)}" data-status="${esc(plan.status)}">
-        <td><code>${esc(plan.plan_id)}</code> ${badges}</td>
+        <td><code>${esc(plan.plan_id)}</code> ${badges}${describe(plan)}</td>
         <td><span class="status ${esc(plan.status)}">${esc(t(`status.${plan.status}`))}</span></td>
         <td>${esc(when(plan.created_at))}</td>
         <td>${esc(actorText(plan.created_by))}</td>
@@ -86,6 +92,7 @@ export class PlansView {
         <td class="actions">${buttons.join(" ")}</td></tr>`;
     });
     this.root.querySelector("#plan-table tbody").innerHTML = rows.join("");
+    this.fillPair();
     if (this.watching) this.renderProgress(this.plans.find((p) => p.plan_id === this.watching));
   }
 
@@ -96,6 +103,10 @@ export class PlansView {
     if (baseline) body.baseline = baseline;
     const frozen = form.querySelector("#plan-frozen").value;
     if (frozen !== "") body.frozen_days = Number(frozen);
+    for (const field of ["name", "note"]) {
+      const value = form.querySelector(`#plan-${field}`).value.trim();
+      if (value) body[field] = value;
+    }
     try {
       const accepted = await api("POST", "/v1/plans", { body });
       this.app.message(t("plans.started", { id: accepted.plan_id }));
@@ -163,7 +174,7 @@ export class PlansView {
       esc(t("plans.elapsed", { s: (progress.elapsed || 0).toFixed(1) })),
       esc(t("plans.solutions", { n: progress.solutions || 0 })),
     ];
-    if (progress.stage) parts.push(esc(t("plans.stage", { stage: progress.stage })));
+    if (progress.stage) parts.push(esc(t("plans.stage", { stage: stageText(progress.stage) })));
     // the objective is lexicographic: unscheduled priority first, then weighted days late
     const levels = (objective) => Object.entries(objective).map(([key, value]) => `${t(`kpi.${key}`)} ${value}`).join(", ");
     if (best) parts.push(`${esc(t("plans.best"))}: ${esc(levels(best))}`);
@@ -209,6 +220,7 @@ export class PlansView {
     box.hidden = false;
     const publishedId = this.app.publishedId();
     this.comparing = planId;
+    this.pairShown = null;
     if (!publishedId) {
       box.innerHTML = `<p>${esc(t("plans.compare_nopub"))}</p>`;
       return;
@@ -227,6 +239,60 @@ export class PlansView {
       this.app.error(error);
     }
   }
+
+  /** The two "compare any two" pickers: every plan with a schedule, newest first, choices kept. */
+  fillPair() {
+    const finished = this.plans.filter((p) => p.summary && p.status !== "failed");
+    const label = (p) => [p.plan_id, p.name, p.published ? t("plans.published") : ""].filter(Boolean).join(" · ");
+    const options = finished.map((p) => `<option value="${esc(p.plan_id)}">${esc(label(p))}</option>`).join("");
+    ["a", "b"].forEach((side, index) => {
+      const select = this.root.querySelector(`#plan-pair-${side}`);
+      const kept = select.value;
+      select.innerHTML = options;
+      if (finished.some((p) => p.plan_id === kept)) select.value = kept;
+      else if (finished[1 - index]) select.value = finished[1 - index].plan_id; // a: the older, b: the newer
+    });
+  }
+
+  /** Plan b against plan a, as the service compares them: KPIs side by side and the orders that differ. */
+  async comparePair(a, b) {
+    const box = this.root.querySelector("#plan-compare");
+    box.hidden = false;
+    this.comparing = null;
+    this.pairShown = [a, b]; // redrawn in another language
+    if (!a || !b || a === b) {
+      box.innerHTML = `<p>${esc(t("plans.pair_same"))}</p>`;
+      return;
+    }
+    box.innerHTML = `<p>${esc(t("loading"))}</p>`;
+    try {
+      const [answer, dataset] = await Promise.all([
+        api("GET", `/v1/plans/${encodeURIComponent(a)}/compare/${encodeURIComponent(b)}`),
+        this.app.dataset().catch(() => ({})), // names only: codes alone still read
+      ]);
+      const names = new Names(dataset);
+      box.innerHTML = `<h3>${esc(t("plans.pair_title", { a, b }))}</h3>${kpiDeltaTable(answer.kpi_deltas, a, b)}${changesTable(answer.changes, names, (edit) => JSON.stringify(edit))}`;
+      box.dataset.pair = `${a}|${b}`;
+    } catch (error) {
+      this.app.error(error);
+    }
+  }
+}
+
+/** The plan's name, note, scenario and warnings under its id (what the planner wrote, what the engine warned). */
+function describe(plan) {
+  const parts = [];
+  if (plan.scenario_id) {
+    parts.push(`<span class="tag scenario" title="${esc(t("plans.scenario_hint"))}">${esc(t("plans.scenario_tag", { name: plan.name }))}</span>`);
+    parts.push(`<div class="muted">${esc(t("plans.scenario_hint"))}</div>`);
+  } else if (plan.name) parts.push(`<div class="plan-name"><b>${esc(plan.name)}</b></div>`);
+  if (plan.note) parts.push(`<div class="plan-note muted">${esc(plan.note)}</div>`);
+  const warnings = plan.summary?.warnings || [];
+  if (warnings.length) {
+    const items = warnings.map((w) => `<li>${esc(warningText(w))}</li>`).join("");
+    parts.push(`<div class="plan-warnings"><span class="muted">${esc(t("plans.warnings"))}:</span><ul>${items}</ul></div>`);
+  }
+  return parts.join("");
 }
 
 function compareHtml(planId, publishedId, mine, theirs) {

@@ -181,3 +181,29 @@ export function download(filename, text, type = "text/csv;charset=utf-8") {
 export function pct(ratio) {
   return Math.round(ratio * 1000) / 10;
 }
+
+/** A solve stage as the engine names it ("unscheduled and lateness") in the current language. */
+export function stageText(stage) {
+  const key = `stage.${String(stage).replace(/ /g, "_")}`;
+  return has(key) ? t(key) : stage;
+}
+
+// The engine's plan warnings this page knows, matched on their English text (the schedule
+// document carries no code for them); an unknown warning is shown as the engine wrote it.
+const WARNINGS = [
+  [/^official \S+ holiday data does not cover (.+?): .*\((\d+) exception rows\)$/, (m) => ({ key: "warning.holidays", values: { years: m[1], rows: m[2] } })],
+  [/^the frozen window could not be kept/, () => ({ key: "warning.frozen_lost" })],
+  [/^the solver found no plan in its time/, () => ({ key: "warning.no_plan" })],
+  [/^the earliest-due-date plan could not keep/, () => ({ key: "warning.edd_frozen" })],
+];
+
+export function warningText(warning) {
+  for (const [pattern, known] of WARNINGS) {
+    const match = String(warning).match(pattern);
+    if (match) {
+      const { key, values = {} } = known(match);
+      return t(key, values);
+    }
+  }
+  return warning;
+}
