@@ -274,7 +274,7 @@ def _why(
         for index, edit in enumerate(edits)
         if _touches(dataset, edit, order_id, old, new)
     ]
-    reasons += [{"kind": "binding", **reason} for reason in (new or {}).get("binding", [])]
+    reasons += [{"kind": "binding", "reason": reason} for reason in (new or {}).get("binding", [])]
     if dropped_reason:
         reasons.append({"kind": "unscheduled", "detail": dropped_reason})
     if not reasons:

@@ -68,7 +68,7 @@ export function whyText(item, editText) {
   if (item.kind === "edit") return t("whatif.why.edit", { n: item.index + 1, text: editText(item.edit) });
   if (item.kind === "unscheduled") return t("whatif.why.unscheduled");
   if (item.kind === "resequenced") return t("whatif.why.resequenced");
-  // the engine's binding reasons keep their own kind (capacity, material, days_late...)
+  if (item.kind === "binding") return reasonText(item.reason); // what holds the new run back
   return reasonText(item);
 }
 
