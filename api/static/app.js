@@ -6,6 +6,7 @@
 //   #late    late and unscheduled    (js/late.js)
 //   #plans   solve, watch, compare, publish (js/plans.js)
 //   #review  order review and quote holds   (js/review.js)
+//   #worklist  each line's runs of a day in run order, printable (js/worklist.js)
 //   #dispatch  the dispatch plan by day, printable   (js/dispatch.js)
 //   #reports   dispatch on-time rate by region and week, overdue order-process stages (js/reports.js)
 //   #whatif    what-ifs and exceptions: edits, run, deltas, whom to call, apply (js/whatif.js; planners)
@@ -14,6 +15,7 @@
 
 import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey } from "./js/api.js";
 import { DispatchView } from "./js/dispatch.js";
+import { WorkListView } from "./js/worklist.js";
 import { Gantt, tooltip } from "./js/gantt.js";
 import { applyStatic, has, language, onLanguageChange, setLanguage, t } from "./js/i18n.js";
 import { LateTable, lateRows } from "./js/late.js";
@@ -30,9 +32,9 @@ const ROLE_MAY = {
   batch: ["view", "review", "quote", "plan"],
   sales: ["view", "review", "quote"],
 };
-const VIEWS = ["gantt", "load", "late", "plans", "review", "dispatch", "reports", "whatif"];
+const VIEWS = ["gantt", "load", "late", "plans", "review", "worklist", "dispatch", "reports", "whatif"];
 const VIEW_NEEDS = { whatif: "plan" }; // views a role may not open at all: a what-if is planning
-const SCHEDULE_VIEWS = ["gantt", "load", "late", "dispatch"];
+const SCHEDULE_VIEWS = ["gantt", "load", "late", "worklist", "dispatch"];
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -79,6 +81,7 @@ const app = {
 const plans = new PlansView($('section[data-view="plans"]'), app);
 const review = new ReviewView($('section[data-view="review"]'), app);
 const dispatch = new DispatchView($('section[data-view="dispatch"]'));
+const worklist = new WorkListView($('section[data-view="worklist"]'));
 const reports = new ReportsView($('section[data-view="reports"]'), app);
 const whatif = new WhatIfView($('section[data-view="whatif"]'), {
   ...app,
@@ -253,6 +256,11 @@ async function renderView(name) {
       if (state.sourceId === planId) state.rendered.dispatch = planId;
       return;
     }
+    if (name === "worklist") {
+      await worklist.show(planId); // its own rows: clock times, setup and names per line and day
+      if (state.sourceId === planId) state.rendered.worklist = planId;
+      return;
+    }
     $("#source-summary").textContent = t("source.loading");
     const schedule = await loadSchedule(planId);
     if (state.sourceId !== planId || state.view !== name) return; // the user moved on meanwhile
@@ -415,6 +423,7 @@ onLanguageChange(() => {
   state.rendered.load = null;
   state.rendered.late = null;
   state.rendered.dispatch = null;
+  state.rendered.worklist = null;
   if (state.view === "gantt") gantt.relabel();
   if (state.view !== "gantt") state.rendered.gantt = null;
   showView(state.view);

@@ -14,7 +14,7 @@ from tests.ui.test_planner_page import Service, Tab, english_words, expect, revi
 
 service, browser, tab = planner_page.service, planner_page.browser, planner_page.tab  # the shared fixtures
 
-VIEWS = ("gantt", "load", "late", "plans", "review", "dispatch", "reports")
+VIEWS = ("gantt", "load", "late", "plans", "review", "worklist", "dispatch", "reports", "whatif")
 
 
 def placement_text(result: Any) -> str:
