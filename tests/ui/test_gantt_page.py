@@ -87,6 +87,7 @@ def test_one_row_per_line_runs_never_overlap_and_labels_drop_the_shared_prefix(t
     # a run that began before the window keeps its label at the window's left edge
     long_runs = [o for o in schedule["orders"] if o["production_end"] > o["production_start"]]
     longest = max(long_runs, key=lambda o: len(o["allocations"]))
+    page.evaluate("(id) => window.paichan.gantt.select(id)", longest["order_id"])  # centres it: move on after
     page.evaluate(
         """(id) => {
             const gantt = window.paichan.gantt;
@@ -96,7 +97,6 @@ def test_one_row_per_line_runs_never_overlap_and_labels_drop_the_shared_prefix(t
         }""",
         longest["order_id"],
     )
-    page.evaluate("(id) => window.paichan.gantt.select(id)", longest["order_id"])
     selected = page.locator("#gantt-chart .vis-item.run.vis-selected")
     label = selected.locator(".label")
     expect(label).to_be_visible()

@@ -101,7 +101,7 @@ export class OrderPanel {
     if (!record) return `<p class="muted">${esc(t("ov.loading"))}</p>`;
     if (record.missing) return `<p class="muted">${esc(t("ov.no_record", { status: record.status }))}</p>`;
     const events = [...record.history].reverse(); // newest first: what changed last is what is asked about
-    const items = events.map((event) => `<li data-kind="${esc(event.kind)}"><span class="muted">${esc(when(event.at))} · ${esc(event.actor)}</span><br>${eventText(event)}${event.reason ? `<br><span class="reason">${esc(t("ov.because", { reason: serviceReason(event.reason) }))}</span>` : ""}</li>`);
+    const items = events.map((event) => `<li data-kind="${esc(event.kind)}"><span class="muted">${esc(when(event.at))} · ${esc(actorText(event.actor))}</span><br>${eventText(event)}${event.reason ? `<br><span class="reason">${esc(t("ov.because", { reason: serviceReason(event.reason) }))}</span>` : ""}</li>`);
     let html = `<ul class="history">${items.join("") || `<li class="muted">${esc(t("ov.no_history"))}</li>`}</ul>`;
     if (record.reviews?.length) {
       const reviews = record.reviews.map((r) => `<li>${esc(label("dept", r.department))}：${esc(label("verdict", r.verdict))} · ${esc(r.reviewer)}${r.note ? ` · ${esc(r.note)}` : ""}</li>`);
@@ -196,6 +196,12 @@ function statusText(status) {
 
 function label(prefix, value) {
   return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value;
+}
+
+/** "planner:key1" (the service's role:name) as the role in the page's language and the key's name. */
+function actorText(actor) {
+  const [role, name] = String(actor).split(":");
+  return name !== undefined && has(`role.${role}`) ? t("role.signed_in", { role: t(`role.${role}`), name }) : actor;
 }
 
 function serviceReason(reason) {
