@@ -1,7 +1,7 @@
 // The planner page: sign-in, the role's views, and which plan's schedule they show.
 //
 // Plain ES modules, no build step: the browser loads js/*.js as they are. Views:
-//   #gantt   Gantt per line          (js/gantt.js)
+//   #gantt   Gantt per line, search, filters (js/gantt.js); the order view (js/order.js)
 //   #load    line load heat strip    (js/load.js)
 //   #late    late and unscheduled    (js/late.js)
 //   #plans   solve, watch, compare, publish (js/plans.js)
@@ -16,10 +16,12 @@
 import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey } from "./js/api.js";
 import { DispatchView } from "./js/dispatch.js";
 import { WorkListView } from "./js/worklist.js";
-import { Gantt, tooltip } from "./js/gantt.js";
+import { Gantt } from "./js/gantt.js";
 import { applyStatic, has, language, onLanguageChange, setLanguage, t } from "./js/i18n.js";
 import { LateTable, lateRows } from "./js/late.js";
 import { OVERLOAD, renderLoad } from "./js/load.js";
+import { NO_NAMES, nameOf, namesFrom } from "./js/names.js";
+import { OrderPanel } from "./js/order.js";
 import { PlansView } from "./js/plans.js";
 import { ReportsView } from "./js/reports.js";
 import { ReviewView } from "./js/review.js";
@@ -53,10 +55,18 @@ const state = {
   pendingSelect: null, // an order to select once the Gantt is drawn
   schedule: null, // the schedule last drawn, for redrawing in another language
   selected: null, // the order shown under the Gantt
+  names: null, // Promise of the dataset's names (names.js), for the Gantt and the order view
+  search: { query: "", hits: [], at: -1 }, // the Gantt search and which hit is shown
 };
 
 const gantt = new Gantt($("#gantt-chart"), { onSelect: showOrder });
 window.paichan.gantt = gantt; // for the console and benchmarks/ui_render.py
+const orderPanel = new OrderPanel($("#gantt-details"), {
+  canPlan: () => may("plan"),
+  names: () => gantt.names,
+  message: (text) => flash(text),
+  error: (error) => flashError(error),
+});
 const late = new LateTable($("#late-table"), $("#late-summary"));
 const app = {
   canPlan: () => may("plan"),
@@ -117,7 +127,7 @@ function signOut(message = "") {
   forgetKey();
   plans.stop();
   whatif.stop();
-  Object.assign(state, { caller: null, plans: [], sourceId: null, schedules: new Map(), dataset: null, rendered: {}, schedule: null, selected: null });
+  Object.assign(state, { caller: null, plans: [], sourceId: null, schedules: new Map(), dataset: null, names: null, rendered: {}, schedule: null, selected: null });
   $("#app").hidden = true;
   $("#signout").hidden = true;
   $("#who").hidden = true;
@@ -172,6 +182,12 @@ function loadSchedule(planId) {
   if (finished) state.schedules.set(planId, promise);
   promise.catch(() => state.schedules.delete(planId));
   return promise;
+}
+
+/** The names of customers, lines, products and materials; codes only if the dataset cannot be read. */
+function loadNames() {
+  state.names ??= loadDataset().then(namesFrom, () => NO_NAMES);
+  return state.names;
 }
 
 function loadDataset() {
@@ -262,11 +278,12 @@ async function renderView(name) {
       return;
     }
     $("#source-summary").textContent = t("source.loading");
+    const names = name === "gantt" ? loadNames() : null; // fetched beside the schedule, not after it
     const schedule = await loadSchedule(planId);
     if (state.sourceId !== planId || state.view !== name) return; // the user moved on meanwhile
     state.schedule = schedule;
     summarise(schedule);
-    if (name === "gantt") await drawGantt(schedule, planId);
+    if (name === "gantt") await drawGantt(schedule, planId, await names);
     if (name === "load") drawLoad(schedule);
     if (name === "late") await drawLate(schedule, planId);
     state.rendered[name] = planId;
@@ -283,10 +300,12 @@ function summarise(schedule) {
   $("#source-summary").textContent = text;
 }
 
-async function drawGantt(schedule, planId) {
+async function drawGantt(schedule, planId, names) {
   const started = performance.now();
   document.body.dataset.ganttReady = "";
-  await gantt.show(schedule);
+  fillFilters(schedule, names);
+  state.search = { query: "", hits: [], at: -1 }; // hits of another plan's schedule
+  await gantt.show(schedule, names);
   timings.ganttDrawMs = performance.now() - started;
   timings.ganttReadyMs = performance.now(); // since navigation start
   document.body.dataset.ganttReady = planId;
@@ -314,15 +333,49 @@ async function drawLate(schedule, planId) {
 
 function showOrder(order) {
   state.selected = order;
-  const box = $("#gantt-details");
-  if (!order) {
-    box.hidden = true;
+  orderPanel.show(order);
+}
+
+// -- Gantt search and filters ----------------------------------------------------------------
+
+/** The line and customer filters: the shown plan's lines and customers, by name. */
+function fillFilters(schedule, names) {
+  const option = (value, text) => `<option value="${esc(value)}">${esc(text)}</option>`;
+  const fill = (select, ids, table) => {
+    const kept = select.value;
+    const sorted = [...ids].filter(Boolean).sort((a, b) => nameOf(table, a).localeCompare(nameOf(table, b), "zh-CN"));
+    select.innerHTML = option("", t("gx.all")) + sorted.map((id) => option(id, `${nameOf(table, id)}${table.has(id) ? ` · ${id}` : ""}`)).join("");
+    select.value = sorted.includes(kept) ? kept : "";
+  };
+  fill($("#gantt-line"), new Set(schedule.orders.map((o) => o.line_id)), names.lines);
+  fill($("#gantt-customer"), new Set(schedule.orders.map((o) => o.customer_id)), names.customers);
+}
+
+function applyFilters() {
+  gantt.setFilter({ line: $("#gantt-line").value, customer: $("#gantt-customer").value, lateOnly: $("#gantt-late").checked });
+}
+
+/** Enter in the search box: the first hit, then the next one on every further Enter. */
+function search() {
+  const query = $("#gantt-search").value.trim();
+  const found = state.search;
+  if (query !== found.query) Object.assign(found, { query, hits: gantt.find(query).map((o) => o.order_id), at: -1 });
+  gantt.highlight(found.hits);
+  const count = $("#gantt-search-count");
+  if (!found.hits.length) {
+    count.textContent = query ? t("gx.no_hits") : "";
     return;
   }
-  const allocations = order.allocations.map((a) => `${esc(a.date)}: ${esc(a.minutes)} min, ${esc(a.quantity)}`).join("<br>");
-  box.innerHTML = `<h3>${esc(t("gantt.selected"))}</h3><div class="columns"><div>${tooltip(order)}</div><div>${allocations}</div></div>`;
-  box.hidden = false;
+  found.at = (found.at + 1) % found.hits.length;
+  count.textContent = t("gx.hit", { at: found.at + 1, of: found.hits.length });
+  gantt.select(found.hits[found.at]);
 }
+
+$("#gantt-search-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  search();
+});
+for (const id of ["#gantt-line", "#gantt-customer", "#gantt-late"]) $(id).addEventListener("change", applyFilters);
 
 // Gantt toolbar: zoom presets and buttons (wheel zoom and drag pan come with vis)
 $("#gantt-fit").addEventListener("click", () => gantt.fit());
@@ -417,7 +470,8 @@ onLanguageChange(() => {
   review.renderAnswer();
   whatif.relabel();
   if (state.schedule) summarise(state.schedule);
-  if (state.selected) showOrder(state.selected);
+  if (state.selected) orderPanel.render();
+  if (state.schedule && state.names) state.names.then((names) => fillFilters(state.schedule, names));
   if (plans.comparing && !$("#plan-compare").hidden) plans.compare(plans.comparing);
   if (plans.pairShown && !$("#plan-compare").hidden) plans.comparePair(...plans.pairShown);
   state.rendered.load = null;

@@ -232,26 +232,28 @@ def test_sign_in_shows_the_gantt_of_the_published_plan(tab: Tab, service: Servic
     expect(chart.locator(".vis-item.run")).to_have_count(len(orders))
     expect(chart.locator(".vis-item.run.late")).to_have_count(len([o for o in late if o not in pinned]))
     expect(chart.locator(".vis-item.run.pinned")).to_have_count(len(pinned))
-    expect(chart.locator(".vis-item.run .seg.inspection")).to_have_count(len(orders))
-    expect(chart.locator(".vis-item.run .seg.dispatch")).to_have_count(len(orders))
     assert chart.locator(".vis-item.vis-background.off").count() > 0  # weekends and holidays shaded
     screenshot(tab, "gantt-all")
 
-    # hover: customer, product, quantity, due date, days late (and why)
+    # hover: customer, product (names, with their codes), quantity, due date, days late (and why)
     worst = max(late, key=lambda o: o["days_late"])
-    page.hover(f"#gantt-chart .vis-item.run:has(.label:text-is('{worst['order_id']}'))")
-    tooltip = page.locator("div.vis-tooltip")
+    page.evaluate("(id) => window.paichan.gantt.select(id)", worst["order_id"])
+    page.hover("#gantt-chart .vis-item.run.vis-selected")
+    tooltip = page.locator(".gantt-tip")
     expect(tooltip).to_be_visible()
     for text in (worst["customer_id"], worst["product_id"], str(worst["quantity"]), worst["due_date"]):
         expect(tooltip).to_contain_text(text)
-    expect(tooltip).to_contain_text(f"延期天数: {worst['days_late']}")
+    expect(tooltip).to_contain_text("延期天数")
     expect(tooltip).to_contain_text(f"延期 {worst['days_late']} 天")
+    # the selected order's inspection and dispatch days: a tail under its row
+    expect(chart.locator(".vis-item.tail.inspection")).to_have_count(1)
+    expect(chart.locator(".vis-item.tail.dispatch")).to_have_count(1)
 
-    # zoom: a week shows fewer bars; tails off leaves only the production days
+    # zoom: a week shows fewer bars; tails off removes the selected order's tail
     page.click("#gantt-week")
     wait_until(tab, f"document.querySelectorAll('#gantt-chart .vis-item.run').length < {len(orders)}")
     page.click("#gantt-tails")
-    expect(chart.locator(".seg.inspection")).to_have_count(0)
+    expect(chart.locator(".vis-item.tail")).to_have_count(0)
     tab.assert_clean()
 
 

@@ -1,17 +1,22 @@
-// The Gantt chart: one row per line, one bar per order's run (vis-timeline).
+// The Gantt chart: one row per line, its runs one after another at hour resolution (vis-timeline).
 //
-// Each bar starts on the order's first production day. Its solid part covers the
-// production days; with "show inspection/dispatch days" on it runs on to the
-// dispatch day, with the inspection and dispatch days marked in it, so an order is
-// always exactly one bar (one item for vis to stack, one thing for the eye to follow).
-// Non-working days of each line (minutes_available 0, or a day the schedule has no
-// load row for) are shaded as background items of that line's row.
+// A line runs one order at a time, so a row never stacks: each run is drawn from its first
+// day at day_start + start_minute to its last day at day_start + end_minute (the days between
+// are spanned, nights and weekends included: exact enough to read, and runs of one line can
+// never overlap). Labels drop the prefix every order id shares ("SO-"), vis keeps the label of
+// a bar that began before the window at the window's left edge (align "auto"), and the hover
+// card is our own fixed-position box so it can be kept inside the viewport. The selected
+// order's inspection and dispatch days are drawn as a thin tail under its row's bars.
+// Non-working days of each line are shaded as background items of that line's row.
 
 import { language, t } from "./i18n.js";
-import { addDays, day, esc, iso, reasonsText } from "./util.js";
+import { NO_NAMES, nameHtml, nameOf, namedReason } from "./names.js";
+import { addDays, day, esc, iso, reasonText } from "./util.js";
 
 const DAY_MS = 86400000;
-const OPENING_DAYS = 35;
+const OPENING_DAYS = 14; // two weeks: hour-long runs stay wide enough to read their labels
+const NO_FILTER = { line: "", customer: "", lateOnly: false };
+const TAIL_IDS = ["tail:link", "tail:inspection", "tail:dispatch"];
 
 export class Gantt {
   constructor(container, { onSelect } = {}) {
@@ -19,45 +24,49 @@ export class Gantt {
     this.onSelect = onSelect || (() => {});
     this.timeline = null;
     this.schedule = null;
+    this.names = NO_NAMES;
     this.tails = true;
     this.byId = new Map();
+    this.filter = { ...NO_FILTER };
+    this.matches = new Set();
+    this.selected = null;
+    this.tip = hoverCard();
   }
 
-  /** Draw `schedule`; resolves once vis has put the bars on the page. */
-  async show(schedule, keepWindow = false) {
+  /** Draw `schedule` with `names` (see names.js); resolves once vis has put the bars on the page. */
+  async show(schedule, names = this.names, keepWindow = false) {
     this.schedule = schedule;
+    this.names = names;
     this.byId = new Map(schedule.orders.map((o) => [o.order_id, o]));
-    const { groups, items, first, last } = this._data(schedule);
-    this.window = { first, last };
+    this.prefix = sharedPrefix(schedule.orders.map((o) => o.order_id));
+    this.lineIds = lineIdsOf(schedule);
+    this.range = horizon(schedule);
+    const { first, last } = this.range;
     const options = {
-      stack: true,
+      stack: false, // a line runs one order at a time: one row, runs side by side
       orientation: { axis: "top", item: "top" },
-      margin: { item: { horizontal: 0, vertical: 2 }, axis: 2 },
+      margin: { item: { horizontal: 0, vertical: 3 }, axis: 2 },
       selectable: true,
       editable: false,
       showCurrentTime: false,
-      zoomMin: 2 * DAY_MS,
+      zoomMin: 2 * 3600 * 1000,
       zoomMax: Math.max(14, (last - first) / DAY_MS + 28) * DAY_MS,
       min: addDays(first, -7),
       max: addDays(last, 14),
       maxHeight: "70vh",
       verticalScroll: true,
       groupOrder: "order",
-      tooltip: { followMouse: true, overflowMethod: "flip", delay: 150 },
-      align: "left", // the bar's inside is laid out against the whole item, never shifted into view
+      align: "auto", // vis shifts a bar's label into view when the bar began before the window
       format: axisFormat(),
-      // the bar's inside is built as DOM (not an HTML string) so that vis's XSS filter
-      // leaves its positioned segments alone; built lazily, only for bars on screen
-      template: (item) => (item.type === "background" ? "" : this._bar(item)),
+      // the label is built as DOM (not an HTML string), only for bars on screen
+      template: (item) => (item.type === "background" ? "" : barLabel(item)),
     };
     if (!this.timeline) await this._create(options);
-    // vis draws on the next animation frame; "changed" fires once the DOM is updated
     const drawn = new Promise((resolve) => this.timeline.once("changed", resolve));
     this.timeline.setOptions(options);
-    this.timeline.setGroups(groups);
-    this.timeline.setItems(items);
-    // open on the next five weeks: what a planner acts on, readable bar labels, and a fraction
-    // of the bars for vis to lay out (the whole horizon is one click away)
+    this._setData();
+    // open on the next two weeks: what a planner acts on, readable labels, and a fraction of
+    // the bars for vis to lay out (the whole horizon is one click away)
     const opening = { start: addDays(first, -1), end: new Date(Math.min(last, addDays(first, OPENING_DAYS))) };
     const shown = keepWindow ? this.timeline.getWindow() : opening;
     this.timeline.setWindow(shown.start, shown.end, { animation: false });
@@ -67,24 +76,51 @@ export class Gantt {
 
   /**
    * An empty chart first: a new vis timeline hides itself, draws, fits its window and shows
-   * itself only on a later draw (after a 200 ms range debounce when given a window). Done
-   * without items that costs next to nothing; the bars then arrive in one ordinary draw.
+   * itself only on a later draw. Done without items that costs next to nothing; the bars then
+   * arrive in one ordinary draw.
    */
   _create(options) {
     return new Promise((resolve) => {
       this.timeline = new vis.Timeline(this.container, [], { ...options, onInitialDrawComplete: resolve });
-      this.timeline.on("select", ({ items: ids }) => this.onSelect(ids.length ? this.byId.get(ids[0]) : null));
+      this.timeline.on("select", ({ items: ids }) => this._selected(ids.find((id) => this.byId.has(id)) ?? null));
+      this.timeline.on("itemover", ({ item, event }) => this._hover(item, event));
+      this.timeline.on("itemout", () => (this.tip.hidden = true));
+      this.container.addEventListener("mousemove", (event) => this.tip.hidden || placeCard(this.tip, event));
+      this.container.addEventListener("mouseleave", () => (this.tip.hidden = true));
     });
   }
 
-  _data(schedule) {
-    const lineIds = new Set(schedule.line_loads.map((row) => row.line_id));
-    for (const o of schedule.orders) lineIds.add(o.line_id);
-    const utilisation = schedule.kpis?.utilisation || {};
-    const groups = [...lineIds].sort().map((id, order) => {
-      // as DOM, like the bars: vis's XSS filter would strip the span's class from an HTML string
+  /** Groups and items for the current filter, in a DataSet so that a tail or a highlight updates a few items only. */
+  _setData() {
+    const lineIds = this.filter.line ? this.lineIds.filter((id) => id === this.filter.line) : this.lineIds;
+    const items = this.schedule.orders.filter((o) => this._visible(o)).map((o) => this._item(o));
+    items.push(...offDays(this.schedule, lineIds, this.range.first, this.range.last));
+    this.items = new vis.DataSet(items);
+    this.timeline.setGroups(this._groups(lineIds));
+    this.timeline.setItems(this.items);
+    this._placeTail();
+    if (this.selected && this.items.get(this.selected)) this.timeline.setSelection([this.selected]);
+  }
+
+  /** The selected order's tail (when shown), replacing the previous one. */
+  _placeTail() {
+    this.items.remove(TAIL_IDS);
+    const chosen = this.byId.get(this.selected);
+    if (this.tails && chosen && this._visible(chosen)) this.items.add(this._tail(chosen));
+  }
+
+  _groups(lineIds) {
+    const utilisation = this.schedule.kpis?.utilisation || {};
+    return lineIds.map((id, order) => {
+      // as DOM: vis's XSS filter would strip the spans' classes from an HTML string
       const content = document.createElement("span");
-      content.textContent = id;
+      content.className = "line-name";
+      content.title = id;
+      content.textContent = nameOf(this.names.lines, id);
+      const code = document.createElement("small");
+      code.className = "code";
+      code.textContent = ` ${id}`;
+      content.append(code);
       if (utilisation[id] !== undefined) {
         const load = document.createElement("span");
         load.className = "group-load";
@@ -93,67 +129,103 @@ export class Gantt {
       }
       return { id, order, content };
     });
-    const dates = schedule.line_loads.map((row) => row.date).sort();
-    const runEnds = schedule.orders.map((o) => (this.tails ? o.dispatch_date : o.production_end)).sort();
-    const first = day(schedule.plan_start);
-    const lastDate = [dates.at(-1), runEnds.at(-1)].filter(Boolean).sort().at(-1) || schedule.plan_start;
-    const last = addDays(day(lastDate), 1);
-    const items = schedule.orders.map((o) => this._item(o));
-    items.push(...offDays(schedule, [...lineIds], first, last));
-    return { groups, items, first, last };
   }
 
   _item(o) {
-    const start = day(o.production_start);
-    const end = addDays(day(this.tails ? o.dispatch_date : o.production_end), 1);
+    const { start, end } = runSpan(o, this.names.dayStart);
     const state = o.status === "in_production" ? "pinned" : o.days_late > 0 ? "late" : "ontime";
+    const classes = ["run", state, o.days_late > 0 ? "is-late" : "", this.matches.has(o.order_id) ? "match" : ""];
     return {
       id: o.order_id,
       group: o.line_id,
       start,
       end,
-      className: `run ${state}${o.days_late > 0 ? " is-late" : ""}`,
-      title: tooltip(o),
-      // what the bar template needs, as plain numbers (vis clones item data on every draw)
-      productionEnd: addDays(day(o.production_end), 1).getTime(),
-      inspection: o.inspection_date ? day(o.inspection_date).getTime() : null,
-      dispatch: o.dispatch_date ? day(o.dispatch_date).getTime() : null,
+      className: classes.filter(Boolean).join(" "),
+      // what the label template needs, as plain strings (vis clones item data on every draw)
+      label: this.short(o.order_id),
+      customer: o.customer_id ? nameOf(this.names.customers, o.customer_id) : "",
     };
   }
 
-  _bar(item) {
-    const start = item.start.valueOf();
-    const span = item.end.valueOf() - start;
-    const at = (ms) => `${(100 * (ms - start)) / span}%`;
-    const part = (cls, from, to) => {
-      const el = document.createElement("span");
-      el.className = cls;
-      el.style.left = at(from);
-      el.style.width = `${(100 * (to - from)) / span}%`;
-      return el;
-    };
-    const bar = document.createElement("span");
-    bar.className = "bar";
-    const production = part("seg production", start, item.productionEnd);
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = item.id;
-    production.append(label);
-    bar.append(production);
-    if (this.tails) {
-      if (item.inspection !== null) bar.append(part("seg inspection", item.inspection, item.inspection + DAY_MS));
-      if (item.dispatch !== null) bar.append(part("seg dispatch", item.dispatch, item.dispatch + DAY_MS));
-    }
-    return bar;
+  /** The selected order after its run: inspection day and dispatch day, thin, under the row's bars. */
+  _tail(o) {
+    const { end } = runSpan(o, this.names.dayStart);
+    const tail = (kind, date) => ({
+      id: `tail:${kind}`,
+      group: o.line_id,
+      start: day(date),
+      end: addDays(day(date), 1),
+      className: `tail ${kind}`,
+      selectable: false,
+    });
+    const parts = [];
+    if (o.inspection_date) parts.push(tail("inspection", o.inspection_date));
+    if (o.dispatch_date) parts.push(tail("dispatch", o.dispatch_date));
+    if (parts.length) parts.unshift({ ...tail("link", iso(end)), start: end, end: parts.at(-1).end, className: "tail link" });
+    return parts;
+  }
+
+  /** The order id without the prefix all ids share: "SO-2611-0004" → "2611-0004". */
+  short(orderId) {
+    return orderId.startsWith(this.prefix) ? orderId.slice(this.prefix.length) : orderId;
+  }
+
+  _selected(orderId) {
+    const changed = orderId !== this.selected;
+    this.selected = orderId;
+    if (changed && this.items) this._placeTail();
+    this.onSelect(orderId ? this.byId.get(orderId) : null);
+  }
+
+  _hover(itemId, event) {
+    const order = this.byId.get(itemId);
+    if (!order) return;
+    this.tip.innerHTML = tooltip(order, this.names);
+    this.tip.hidden = false;
+    placeCard(this.tip, event);
+  }
+
+  _redrawKeepingWindow() {
+    if (!this.timeline || !this.schedule) return;
+    const shown = this.timeline.getWindow();
+    this._setData();
+    this.timeline.setWindow(shown.start, shown.end, { animation: false });
   }
 
   setTails(on) {
     this.tails = on;
-    if (this.schedule) return this.show(this.schedule, true);
+    if (this.items) this._placeTail();
+  }
+
+  /** Show only the runs of one line, one customer, late ones ({line, customer, lateOnly}). */
+  setFilter(filter) {
+    this.filter = { ...NO_FILTER, ...filter };
+    this.tip.hidden = true;
+    this._redrawKeepingWindow();
+  }
+
+  /** Orders whose id, customer (code or name) or product (code or name) contain `query`, earliest first. */
+  find(query) {
+    const needle = query.trim().toLowerCase();
+    if (!needle || !this.schedule) return [];
+    const { customers, products } = this.names;
+    const fields = (o) => [o.order_id, o.customer_id, customers.get(o.customer_id), o.product_id, products.get(o.product_id)];
+    const hits = this.schedule.orders.filter((o) => fields(o).some((field) => field && field.toLowerCase().includes(needle)));
+    return hits.sort((a, b) => runSpan(a, 0).start - runSpan(b, 0).start);
+  }
+
+  /** Mark `orderIds` as search hits (outlined): only the bars whose mark changes are updated. */
+  highlight(orderIds) {
+    const next = new Set(orderIds);
+    const changed = [...next, ...this.matches].filter((id) => next.has(id) !== this.matches.has(id));
+    this.matches = next;
+    if (!this.items) return;
+    const updates = changed.filter((id) => this.items.get(id)).map((id) => ({ id, className: this._item(this.byId.get(id)).className }));
+    this.items.update(updates);
   }
 
   fit() {
-    this.timeline?.setWindow(this.window.first, this.window.last, { animation: false });
+    this.timeline?.setWindow(this.range.first, this.range.last, { animation: false });
   }
 
   zoom(factor) {
@@ -169,17 +241,91 @@ export class Gantt {
     this.timeline.setWindow(start, addDays(start, days), { animation: false });
   }
 
+  /** Select an order, bring its bar into view (row scrolled to, zoom kept) and tell the page. */
   select(orderId) {
     if (!this.timeline || !this.byId.has(orderId)) return;
-    this.timeline.setSelection([orderId], { focus: true, animation: false });
-    this.onSelect(this.byId.get(orderId));
+    const order = this.byId.get(orderId);
+    if (!this._visible(order)) this.setFilter(NO_FILTER); // a hit hidden by a filter: show everything
+    this.selected = orderId;
+    this._placeTail();
+    this.timeline.setSelection([orderId]);
+    this.timeline.focus(orderId, { zoom: false, animation: false });
+    this.onSelect(order);
+  }
+
+  _visible(o) {
+    const { line, customer, lateOnly } = this.filter;
+    return (!line || o.line_id === line) && (!customer || o.customer_id === customer) && (!lateOnly || o.days_late > 0);
   }
 
   relabel() {
-    // titles and the axis are in the current language: rebuild them
+    // the axis and the hover card are in the current language: rebuild them
     if (!this.timeline || !this.schedule) return;
-    return this.show(this.schedule, true);
+    return this.show(this.schedule, this.names, true);
   }
+}
+
+/** Every line with a load row or a run, in code order. */
+function lineIdsOf(schedule) {
+  const lineIds = new Set(schedule.line_loads.map((row) => row.line_id));
+  for (const o of schedule.orders) lineIds.add(o.line_id);
+  return [...lineIds].sort();
+}
+
+/** The calendar days the chart covers: the plan's start to the last load row or dispatch day. */
+function horizon(schedule) {
+  let lastDate = schedule.plan_start;
+  for (const row of schedule.line_loads) if (row.date > lastDate) lastDate = row.date;
+  for (const o of schedule.orders) if (o.dispatch_date > lastDate) lastDate = o.dispatch_date;
+  return { first: day(schedule.plan_start), last: addDays(day(lastDate), 1) };
+}
+
+/** When a run starts and ends on the chart: its first day at dayStart + start_minute, its last at dayStart + end_minute. */
+export function runSpan(o, dayStart) {
+  const at = (date, minutes) => {
+    const midnight = day(date);
+    return new Date(midnight.getFullYear(), midnight.getMonth(), midnight.getDate(), 0, minutes);
+  };
+  if (Number.isInteger(o.start_minute) && Number.isInteger(o.end_minute)) {
+    return { start: at(o.production_start, dayStart + o.start_minute), end: at(o.production_end, dayStart + o.end_minute) };
+  }
+  // a schedule document from before run times: whole days
+  return { start: day(o.production_start), end: addDays(day(o.production_end), 1) };
+}
+
+/** The clock time of a moment as HH:MM. */
+export function clock(date) {
+  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+}
+
+/** The longest prefix all ids share, cut back to a separator so that no label starts mid-number. */
+export function sharedPrefix(ids) {
+  if (ids.length < 2) return "";
+  let low = ids[0];
+  let high = ids[0];
+  for (const id of ids) {
+    if (id < low) low = id;
+    if (id > high) high = id;
+  }
+  // the sorted first and last ids share exactly what every id shares
+  let length = 0;
+  while (length < low.length && low[length] === high[length]) length += 1;
+  const shared = low.slice(0, length);
+  const cut = Math.max(...["-", "_", "/", ".", " "].map((separator) => shared.lastIndexOf(separator)));
+  return shared.slice(0, cut + 1);
+}
+
+function barLabel(item) {
+  const label = document.createElement("span");
+  label.className = "label";
+  label.textContent = item.label;
+  if (item.customer) {
+    const customer = document.createElement("span");
+    customer.className = "who";
+    customer.textContent = ` ${item.customer}`;
+    label.append(customer);
+  }
+  return label;
 }
 
 /** Background items for each line's non-working days, consecutive days merged. */
@@ -204,23 +350,46 @@ function offDays(schedule, lineIds, first, last) {
   return items;
 }
 
-/** The hover text: customer, product, quantity, due date, days late, and why when late. */
-export function tooltip(o) {
-  const row = (key, value) => `${esc(t(key))}: ${esc(value)}<br>`;
-  let html = `<b>${esc(o.order_id)}</b><br>`;
-  html += row("order.customer", o.customer_id ?? "—");
-  html += row("order.product", o.product_id ?? "—");
-  html += row("order.quantity", o.quantity ?? "—");
-  html += row("order.due", o.due_date);
-  html += row("order.days_late", o.days_late);
-  html += row("order.line", o.line_id);
-  html += row("order.production", `${o.production_start} – ${o.production_end}`);
-  html += row("order.inspection", o.inspection_date);
-  html += row("order.dispatch", o.dispatch_date);
-  html += row("order.delivery", o.delivery_date);
-  if (o.status === "in_production") html += row("order.status", t("gantt.legend.pinned"));
-  if (o.binding?.length) html += row("order.reasons", reasonsText(o.binding));
-  return html;
+/** The hover card: one element on <body>, fixed, so no panel's overflow can cut it off. */
+function hoverCard() {
+  const card = document.createElement("div");
+  card.className = "gantt-tip";
+  card.hidden = true;
+  card.setAttribute("role", "tooltip");
+  document.body.append(card);
+  return card;
+}
+
+/** Put the card beside the pointer, flipped to the other side where the viewport ends. */
+function placeCard(card, event) {
+  const gap = 14;
+  const { width, height } = card.getBoundingClientRect();
+  let x = event.clientX + gap;
+  let y = event.clientY + gap;
+  if (x + width > window.innerWidth - 4) x = event.clientX - gap - width;
+  if (y + height > window.innerHeight - 4) y = event.clientY - gap - height;
+  card.style.left = `${Math.max(4, x)}px`;
+  card.style.top = `${Math.max(4, y)}px`;
+}
+
+/** The hover text: names with codes, quantity, run times, due date, days late, and why when late. */
+export function tooltip(o, names = NO_NAMES) {
+  const row = (key, html) => `<tr><th>${esc(t(key))}</th><td>${html}</td></tr>`;
+  const { start, end } = runSpan(o, names.dayStart);
+  let html = `<b>${esc(o.order_id)}</b><table>`;
+  html += row("order.customer", nameHtml(names.customers, o.customer_id));
+  html += row("order.product", nameHtml(names.products, o.product_id));
+  html += row("order.quantity", esc(o.quantity ?? "—"));
+  html += row("order.line", nameHtml(names.lines, o.line_id));
+  html += row("order.production", esc(`${o.production_start} ${clock(start)} – ${o.production_end} ${clock(end)}`));
+  html += row("order.inspection", esc(o.inspection_date));
+  html += row("order.dispatch", esc(o.dispatch_date));
+  html += row("order.delivery", esc(o.delivery_date));
+  html += row("order.due", esc(o.due_date));
+  html += row("order.days_late", esc(o.days_late));
+  if (o.status === "in_production") html += row("order.status", esc(t("gantt.legend.pinned")));
+  if (o.binding?.length) html += row("order.reasons", esc(o.binding.map((r) => reasonText(namedReason(r, names))).join("；")));
+  return `${html}</table>`;
 }
 
 /** Axis labels in the page's language (vis's own come from moment, which has no Chinese here). */
@@ -237,13 +406,14 @@ function axisFormat() {
       if (scale === "day") return zh ? `${date.getDate()}日` : String(date.getDate());
       if (scale === "month") return month.format(date);
       if (scale === "year") return String(date.getFullYear());
-      return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+      return clock(date);
     },
     majorLabels(value, scale) {
       const date = asDate(value);
       if (scale === "month" || scale === "year") return String(date.getFullYear());
       if (scale === "weekday" || scale === "day") return monthYear.format(date);
-      return iso(date);
+      const label = zh ? `${monthYear.format(date)}${date.getDate()}日 ${weekday.format(date)}` : `${weekday.format(date)} ${iso(date)}`;
+      return label;
     },
   };
 }
