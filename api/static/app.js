@@ -59,7 +59,7 @@ const state = {
   search: { query: "", hits: [], at: -1 }, // the Gantt search and which hit is shown
 };
 
-const gantt = new Gantt($("#gantt-chart"), { onSelect: showOrder });
+const gantt = new Gantt($("#gantt-chart"), { onSelect: showOrder, onPin: pinByDragging });
 window.paichan.gantt = gantt; // for the console and benchmarks/ui_render.py
 const orderPanel = new OrderPanel($("#gantt-details"), {
   canPlan: () => may("plan"),
@@ -106,6 +106,25 @@ const whatif = new WhatIfView($('section[data-view="whatif"]'), {
 });
 
 // -- sign-in -----------------------------------------------------------------------
+
+/**
+ * A bar dropped on another line or day: with a reason, the order is pinned there (every later
+ * solve keeps it); the bar goes back when the planner gives no reason or the service refuses.
+ */
+async function pinByDragging(orderId, lineId, date) {
+  if (!may("plan")) return false;
+  const reason = window.prompt(t("pin.reason", { order: orderId, line: lineId, date }), t("pin.default_reason"));
+  if (!reason) return false;
+  try {
+    await api("POST", `/v1/orders/${encodeURIComponent(orderId)}/pin`, { body: { line_id: lineId, start_date: date, reason } });
+    flash(t("pin.done", { order: orderId, line: lineId, date }));
+    state.dataset = state.names = null; // fetched again: the pin shows as one from then on
+    return true;
+  } catch (error) {
+    flashError(error);
+    return false;
+  }
+}
 
 function may(what) {
   return Boolean(state.caller && ROLE_MAY[state.caller.role]?.includes(what));

@@ -19,9 +19,14 @@ const NO_FILTER = { line: "", customer: "", lateOnly: false };
 const TAIL_IDS = ["tail:link", "tail:inspection", "tail:dispatch"];
 
 export class Gantt {
-  constructor(container, { onSelect } = {}) {
+  /**
+   * `onSelect(order)` when a bar is picked; `onPin(orderId, lineId, date)` → Promise of whether a
+   * bar dragged to another line or day became a manual pin (given only where the role may plan).
+   */
+  constructor(container, { onSelect, onPin } = {}) {
     this.container = container;
     this.onSelect = onSelect || (() => {});
+    this.onPin = onPin || null;
     this.timeline = null;
     this.schedule = null;
     this.names = NO_NAMES;
@@ -47,7 +52,10 @@ export class Gantt {
       orientation: { axis: "top", item: "top" },
       margin: { item: { horizontal: 0, vertical: 3 }, axis: 2 },
       selectable: true,
-      editable: false,
+      // a planner drags a bar to another line or day to pin it there; nothing else is editable
+      editable: this.onPin ? { updateTime: true, updateGroup: true, add: false, remove: false } : false,
+      onMove: (item, callback) => this._moved(item, callback),
+      snap: (date) => startOfDay(date), // a pin names a day, not a minute
       showCurrentTime: false,
       zoomMin: 2 * 3600 * 1000,
       zoomMax: Math.max(14, (last - first) / DAY_MS + 28) * DAY_MS,
@@ -134,17 +142,28 @@ export class Gantt {
   _item(o) {
     const { start, end } = runSpan(o, this.names.dayStart);
     const state = o.status === "in_production" ? "pinned" : o.days_late > 0 ? "late" : "ontime";
-    const classes = ["run", state, o.days_late > 0 ? "is-late" : "", this.matches.has(o.order_id) ? "match" : ""];
+    const manual = this.names.pins?.has(o.order_id) ? "manual-pin" : "";
+    const classes = ["run", state, manual, o.days_late > 0 ? "is-late" : "", this.matches.has(o.order_id) ? "match" : ""];
     return {
       id: o.order_id,
       group: o.line_id,
       start,
       end,
+      editable: Boolean(this.onPin) && o.status !== "in_production", // a running order stays where it runs
       className: classes.filter(Boolean).join(" "),
       // what the label template needs, as plain strings (vis clones item data on every draw)
       label: this.short(o.order_id),
       customer: o.customer_id ? nameOf(this.names.customers, o.customer_id) : "",
     };
+  }
+
+  /** A bar dropped on a line and day: pin the order there, or put the bar back. */
+  async _moved(item, callback) {
+    const order = this.byId.get(item.id);
+    const first = iso(new Date(item.start));
+    if (!order || (item.group === order.line_id && first === order.production_start)) return callback(null);
+    const pinned = await this.onPin(item.id, item.group, first).catch(() => false);
+    callback(pinned ? item : null);
   }
 
   /** The selected order after its run: inspection day and dispatch day, thin, under the row's bars. */
@@ -416,4 +435,10 @@ function axisFormat() {
       return label;
     },
   };
+}
+
+function startOfDay(date) {
+  const moment = new Date(date);
+  moment.setHours(0, 0, 0, 0);
+  return moment;
 }

@@ -315,6 +315,11 @@ const LABELS = {
     "reports.since": "起始日",
     "reports.due_by": "应完成日",
     "reports.overdue_days": "超期工作日",
+    // manual pins by dragging (issue #12)
+    "pin.reason": "把订单 {order} 锁定在产线 {line}，{date} 开工？请填写原因：",
+    "pin.default_reason": "计划员手工安排",
+    "pin.done": "已锁定订单 {order}：产线 {line}，{date} 开工。之后的每次排产都会保留。",
+    "gantt.legend.manual_pin": "手工锁定",
     // daily work list (issue #12)
     "nav.worklist": "每日作业",
     "worklist.date": "日期",
@@ -835,6 +840,11 @@ const LABELS = {
     "reports.since": "Since",
     "reports.due_by": "Due by",
     "reports.overdue_days": "Working days overdue",
+    // manual pins by dragging (issue #12)
+    "pin.reason": "Pin order {order} to line {line}, starting {date}? The reason:",
+    "pin.default_reason": "placed by the planner",
+    "pin.done": "Order {order} pinned: line {line}, starting {date}. Every later plan keeps it.",
+    "gantt.legend.manual_pin": "pinned by hand",
     // daily work list (issue #12)
     "nav.worklist": "Daily work",
     "worklist.date": "Date",

@@ -14,6 +14,8 @@ export function namesFrom(dataset) {
     products: table(dataset?.products, "product_id"),
     materials: table(dataset?.materials, "material_id"),
     dayStart: clockMinutes(dataset?.plant?.day_start ?? "08:00"),
+    // orders a planner placed by hand (line and first day): shown as such, kept by every solve
+    pins: new Map((dataset?.orders || []).filter((o) => o.pinned_start).map((o) => [o.order_id, o.pinned_start])),
   };
 }
 

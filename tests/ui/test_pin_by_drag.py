@@ -1,0 +1,65 @@
+"""Drag a bar to pin it: the order is pinned to that line and day, and the next plan keeps it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.ui import test_planner_page as planner_page
+from tests.ui.test_planner_page import Service, Tab, expect, screenshot, sign_in
+
+service, browser, tab = planner_page.service, planner_page.browser, planner_page.tab  # the shared fixtures
+
+PIXELS_PER_DAY = """() => {
+  const timeline = window.paichan.gantt.timeline;
+  const shown = timeline.getWindow();
+  return timeline.body.domProps.center.width / ((shown.end - shown.start) / 86400000);
+}"""
+
+
+def a_working_day_after(start: str, days: int) -> tuple[str, int]:
+    """The first weekday at least ``days`` after ``start``, and how many days away it is."""
+    first = dt.date.fromisoformat(start)
+    for offset in range(days, days + 7):
+        if (first + dt.timedelta(days=offset)).weekday() < 5:
+            return (first + dt.timedelta(days=offset)).isoformat(), offset
+    raise AssertionError("no weekday within a week")
+
+
+def test_dragging_a_bar_pins_the_order_and_the_next_plan_keeps_it(tab: Tab, service: Service) -> None:
+    page = tab.page
+    sign_in(tab, service)
+    schedule = service.schedule()
+    # a confirmed order in the opening window, moved three working days later on its own line
+    opening = dt.date.fromisoformat(schedule["plan_start"]) + dt.timedelta(days=7)
+    order = next(
+        o
+        for o in sorted(schedule["orders"], key=lambda o: o["production_start"])
+        if o["production_start"] <= opening.isoformat()
+        and service.http.get(f"/v1/orders/{o['order_id']}").json()["status"] == "confirmed"
+    )
+    target, offset = a_working_day_after(order["production_start"], 3)
+    page.on("dialog", lambda dialog: dialog.accept("customer visit"))
+    page.evaluate("(id) => window.paichan.gantt.select(id)", order["order_id"])  # scrolled to, selected
+    bar = page.locator("#gantt-chart .vis-item.run.vis-selected")
+    expect(bar).to_be_visible()
+    box = bar.bounding_box()
+    step = page.evaluate(PIXELS_PER_DAY)
+    x, y = box["x"] + min(10, box["width"] / 2), box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + step * offset / 2, y, steps=5)
+    page.mouse.move(x + step * offset, y, steps=5)
+    page.mouse.up()
+    expect(page.locator("#flash")).to_contain_text(f"已锁定订单 {order['order_id']}")
+    pinned = service.http.get(f"/v1/orders/{order['order_id']}").json()
+    assert (pinned["pinned_line"], pinned["pinned_start"]) == (order["line_id"], target)
+    assert pinned["history"][-1]["kind"] == "pin" and pinned["history"][-1]["reason"] == "customer visit"
+    screenshot(tab, "gantt-pinned")
+
+    plan_id = service.solve(5)  # the next plan keeps it
+    planned = service.http.get(f"/v1/plans/{plan_id}/schedule").json()
+    kept = next(o for o in planned["orders"] if o["order_id"] == order["order_id"])
+    assert (kept["line_id"], kept["production_start"]) == (order["line_id"], target)
+    unpin = {"reason": "test over"}
+    assert service.http.request("DELETE", f"/v1/orders/{order['order_id']}/pin", json=unpin).status_code == 200
+    tab.assert_clean()
