@@ -60,6 +60,12 @@ def test_dragging_a_bar_pins_the_order_and_the_next_plan_keeps_it(tab: Tab, serv
     planned = service.http.get(f"/v1/plans/{plan_id}/schedule").json()
     kept = next(o for o in planned["orders"] if o["order_id"] == order["order_id"])
     assert (kept["line_id"], kept["production_start"]) == (order["line_id"], target)
-    unpin = {"reason": "test over"}
-    assert service.http.request("DELETE", f"/v1/orders/{order['order_id']}/pin", json=unpin).status_code == 200
+
+    # the order view takes the pin off again
+    page.evaluate("(id) => window.paichan.gantt.select(id)", order["order_id"])
+    panel = page.locator(f"#gantt-details[data-order='{order['order_id']}']")
+    expect(panel.locator("[data-part=pin]")).to_contain_text(f"产线 {order['line_id']}，{target} 开工")
+    panel.locator("button[data-action=unpin]").click()
+    expect(page.locator("#flash")).to_contain_text("已取消锁定")
+    assert service.http.get(f"/v1/orders/{order['order_id']}").json()["pinned_start"] is None
     tab.assert_clean()

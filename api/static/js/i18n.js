@@ -320,6 +320,11 @@ const LABELS = {
     "pin.default_reason": "计划员手工安排",
     "pin.done": "已锁定订单 {order}：产线 {line}，{date} 开工。之后的每次排产都会保留。",
     "gantt.legend.manual_pin": "手工锁定",
+    "ov.pinned": "已手工锁定：产线 {line}，{date} 开工",
+    "ov.unpin": "取消锁定",
+    "ov.unpin_reason": "计划员取消手工锁定",
+    "ov.unpinned": "订单 {id} 已取消锁定：下次排产重新安排。",
+    "ov.event.unpin": "取消手工锁定",
     // daily work list (issue #12)
     "nav.worklist": "每日作业",
     "worklist.date": "日期",
@@ -845,6 +850,11 @@ const LABELS = {
     "pin.default_reason": "placed by the planner",
     "pin.done": "Order {order} pinned: line {line}, starting {date}. Every later plan keeps it.",
     "gantt.legend.manual_pin": "pinned by hand",
+    "ov.pinned": "Pinned by hand: line {line}, starting {date}",
+    "ov.unpin": "Unpin",
+    "ov.unpin_reason": "pin removed by the planner",
+    "ov.unpinned": "Order {id} unpinned: the next plan places it again.",
+    "ov.event.unpin": "manual pin removed",
     // daily work list (issue #12)
     "nav.worklist": "Daily work",
     "worklist.date": "Date",

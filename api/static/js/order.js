@@ -134,7 +134,30 @@ export class OrderPanel {
         <label class="wide"><span>${esc(t("ov.move_reason"))}</span><input name="move-reason"></label>
         ${buttons.join("") || `<span class="muted">${esc(t("ov.no_moves"))}</span>`}
         ${refused}
+      </div>${this._pinPart()}`;
+  }
+
+  /** A manual pin (dragged on the Gantt, or through the API) can be taken off here. */
+  _pinPart() {
+    const r = this.record;
+    if (!r.pinned_start) return "";
+    return `
+      <div class="order-pin fields" data-part="pin">
+        <h4>${esc(t("ov.pinned", { line: r.pinned_line, date: r.pinned_start }))}</h4>
+        <button type="button" data-action="unpin">${esc(t("ov.unpin"))}</button>
       </div>`;
+  }
+
+  async _unpin() {
+    const orderId = this.entry.order_id;
+    const reason = this.box.querySelector("input[name=move-reason]")?.value.trim() || t("ov.unpin_reason");
+    try {
+      await api("DELETE", `/v1/orders/${encodeURIComponent(orderId)}/pin`, { body: { reason } });
+      this.app.message(t("ov.unpinned", { id: orderId }));
+      await this._load(orderId);
+    } catch (error) {
+      this.app.error(error);
+    }
   }
 
   async _submit(event) {
@@ -168,6 +191,7 @@ export class OrderPanel {
       return;
     }
     if (button.dataset.action === "move") await this._move(button.dataset.status);
+    if (button.dataset.action === "unpin") await this._unpin();
   }
 
   async _move(status) {
