@@ -113,6 +113,12 @@ const whatif = new WhatIfView($('section[data-view="whatif"]'), {
  */
 async function pinByDragging(orderId, lineId, date) {
   if (!may("plan")) return false;
+  if ($("#gantt-drag").value === "whatif") {
+    // a what-if pin: the bar goes back (nothing live changes); the edit waits in the what-if view
+    whatif.add({ kind: "pin", order_id: orderId, line_id: lineId, start_date: date });
+    flash(t("pin.added_to_whatif", { order: orderId, line: lineId, date }));
+    return false;
+  }
   const reason = window.prompt(t("pin.reason", { order: orderId, line: lineId, date }), t("pin.default_reason"));
   if (!reason) return false;
   try {

@@ -25,21 +25,23 @@ def a_working_day_after(start: str, days: int) -> tuple[str, int]:
     raise AssertionError("no weekday within a week")
 
 
-def test_dragging_a_bar_pins_the_order_and_the_next_plan_keeps_it(tab: Tab, service: Service) -> None:
-    page = tab.page
-    sign_in(tab, service)
+def an_early_confirmed_order(service: Service, skip: int = 0) -> dict:
+    """A confirmed order that starts in the Gantt's opening window."""
     schedule = service.schedule()
-    # a confirmed order in the opening window, moved three working days later on its own line
     opening = dt.date.fromisoformat(schedule["plan_start"]) + dt.timedelta(days=7)
-    order = next(
+    early = [
         o
         for o in sorted(schedule["orders"], key=lambda o: o["production_start"])
         if o["production_start"] <= opening.isoformat()
         and service.http.get(f"/v1/orders/{o['order_id']}").json()["status"] == "confirmed"
-    )
-    target, offset = a_working_day_after(order["production_start"], 3)
-    page.on("dialog", lambda dialog: dialog.accept("customer visit"))
-    page.evaluate("(id) => window.paichan.gantt.select(id)", order["order_id"])  # scrolled to, selected
+    ]
+    return early[skip]
+
+
+def drag_days_later(tab: Tab, order_id: str, days: int) -> None:
+    """Select the order's bar (scrolled to) and drag it ``days`` later on its row."""
+    page = tab.page
+    page.evaluate("(id) => window.paichan.gantt.select(id)", order_id)
     bar = page.locator("#gantt-chart .vis-item.run.vis-selected")
     expect(bar).to_be_visible()
     box = bar.bounding_box()
@@ -47,9 +49,35 @@ def test_dragging_a_bar_pins_the_order_and_the_next_plan_keeps_it(tab: Tab, serv
     x, y = box["x"] + min(10, box["width"] / 2), box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(x + step * offset / 2, y, steps=5)
-    page.mouse.move(x + step * offset, y, steps=5)
+    page.mouse.move(x + step * days / 2, y, steps=5)
+    page.mouse.move(x + step * days, y, steps=5)
     page.mouse.up()
+
+
+def test_dragging_a_bar_in_what_if_mode_adds_a_pin_edit_and_changes_nothing(tab: Tab, service: Service) -> None:
+    page = tab.page
+    sign_in(tab, service)
+    order = an_early_confirmed_order(service, skip=1)
+    target, offset = a_working_day_after(order["production_start"], 3)
+    page.select_option("#gantt-drag", "whatif")
+    drag_days_later(tab, order["order_id"], offset)
+    expect(page.locator("#flash")).to_contain_text("加入情景模拟")
+    assert service.http.get(f"/v1/orders/{order['order_id']}").json()["pinned_start"] is None  # nothing live
+    page.click("#tabs a[data-view=whatif]")
+    edits = page.locator("#whatif-edits")
+    expect(edits).to_have_attribute("data-count", "1")
+    expect(edits).to_contain_text(target)
+    tab.assert_clean()
+
+
+def test_dragging_a_bar_pins_the_order_and_the_next_plan_keeps_it(tab: Tab, service: Service) -> None:
+    page = tab.page
+    sign_in(tab, service)
+    # a confirmed order in the opening window, moved three working days later on its own line
+    order = an_early_confirmed_order(service)
+    target, offset = a_working_day_after(order["production_start"], 3)
+    page.on("dialog", lambda dialog: dialog.accept("customer visit"))
+    drag_days_later(tab, order["order_id"], offset)
     expect(page.locator("#flash")).to_contain_text(f"已锁定订单 {order['order_id']}")
     pinned = service.http.get(f"/v1/orders/{order['order_id']}").json()
     assert (pinned["pinned_line"], pinned["pinned_start"]) == (order["line_id"], target)

@@ -153,6 +153,12 @@ export class WhatIfView {
     return null;
   }
 
+  /** An edit made elsewhere (a bar dragged on the Gantt): added to the list being built. */
+  add(edit) {
+    this.edits.push(edit);
+    this.renderEdits();
+  }
+
   addEdit() {
     const edit = this.readEdit();
     if (!edit) return;
