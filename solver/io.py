@@ -614,14 +614,23 @@ ORDER_COLUMNS = (
 )
 
 
-def schedule_order_rows(schedule: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per order: planned ones with their dates, unscheduled ones with the reason."""
+ORDER_NAME_COLUMNS = ("customer_name", "product_name", "line_name")
+
+
+def schedule_order_rows(schedule: dict[str, Any], dataset: Dataset | None = None) -> list[dict[str, Any]]:
+    """One row per order: planned ones with their dates, unscheduled ones with the reason;
+    with the dataset, the customer's, product's and line's names after the codes."""
     rows = [{c: entry.get(c) for c in ORDER_COLUMNS} | {"unscheduled_reason": ""} for entry in schedule["orders"]]
     rows += [
         dict.fromkeys(ORDER_COLUMNS, "") | {"order_id": u["order_id"], "unscheduled_reason": u["reason"]}
         for u in schedule["unscheduled"]
     ]
-    return rows
+    return [_with_names(row, dataset) for row in rows] if dataset is not None else rows
+
+
+def order_columns(dataset: Dataset | None) -> list[str]:
+    """The columns of ``orders.csv``: the names only when the dataset gives them."""
+    return [*ORDER_COLUMNS, "unscheduled_reason", *(ORDER_NAME_COLUMNS if dataset is not None else ())]
 
 
 DAILY_COLUMNS = (
@@ -792,7 +801,7 @@ def write_schedule_csv(schedule: dict[str, Any], folder: str | Path, dataset: Da
     (customers and regions), ``dispatch_plan.csv``; returns the paths."""
     folder = Path(folder)
     tables = {
-        "orders.csv": pd.DataFrame(schedule_order_rows(schedule), columns=[*ORDER_COLUMNS, "unscheduled_reason"]),
+        "orders.csv": pd.DataFrame(schedule_order_rows(schedule, dataset), columns=order_columns(dataset)),
         "daily_plan.csv": pd.DataFrame(daily_plan_rows(schedule, dataset), columns=list(DAILY_COLUMNS)),
         "line_loads.csv": pd.DataFrame(
             schedule.get("line_loads", []), columns=["line_id", "date", "minutes_used", "minutes_available"]

@@ -86,9 +86,10 @@ def get_schedule(
         if "application/json" in accept and "text/csv" not in accept:
             return JSONResponse(rows)
         return Response(_csv(rows, list(io.DISPATCH_COLUMNS)), media_type="text/csv; charset=utf-8")
-    if format == "csv":
-        return Response(_csv(io.schedule_order_rows(job.schedule)), media_type="text/csv; charset=utf-8")
     dataset = io.load_json_document(job.input_snapshot, "$")  # the names and hours the plan was made with
+    if format == "csv":
+        rows = io.schedule_order_rows(job.schedule, dataset)
+        return Response(_csv(rows, io.order_columns(dataset)), media_type="text/csv; charset=utf-8")
     if format == "xlsx":
         headers = {"Content-Disposition": f'attachment; filename="plan-{job.plan_id}.xlsx"'}
         content = io.schedule_workbook_bytes(job.schedule, dataset, lang)

@@ -28,7 +28,7 @@ from tests.api.conftest import (
     wait_for,
 )
 
-ORDER_HEADER = [*io.ORDER_COLUMNS, "unscheduled_reason"]
+ORDER_HEADER = [*io.ORDER_COLUMNS, "unscheduled_reason", "customer_name", "product_name", "line_name"]
 DAILY_HEADER = [
     *("line_id", "date", "order_id", "product_id", "minutes", "quantity"),  # the columns the page and sheets relied on
     *("sequence", "start", "end", "setup_minutes", "note", "line_name", "product_name"),
@@ -113,6 +113,8 @@ def test_start_poll_read_and_schedule_formats(client: TestClient, loaded: dict) 
     first = schedule["orders"][0]
     assert rows[0]["order_id"] == first["order_id"] and rows[0]["line_id"] == first["line_id"]
     assert rows[0]["production_start"] == first["production_start"]
+    lines = {line.line_id: line.name for line in small_dataset().lines}
+    assert rows[0]["line_name"] == lines[first["line_id"]]  # names next to the codes
 
     response = client.get(f"/v1/plans/{plan_id}/schedule", params={"format": "daily"}, headers=SALES)
     assert response.status_code == 200
