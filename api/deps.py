@@ -59,3 +59,12 @@ def role_in(*roles: str) -> Callable[[Caller], Caller]:
 
 Planner = Annotated[Caller, Depends(role_in("planner", "batch"))]
 OrderWriter = Annotated[Caller, Depends(role_in("planner", "batch", "sales"))]
+
+
+def allowed_time_limit(settings: Settings, caller: Caller, asked: float | None) -> float:
+    """The seconds a solve may take: what was asked (else the default), within the role's cap (else 422)."""
+    time_limit = asked or settings.default_time_limit
+    cap = settings.max_time_limit(caller.role)
+    if time_limit > cap:
+        raise HTTPException(422, f"time_limit_s {time_limit:g} is above the {caller.role} role's cap of {cap:g} s")
+    return time_limit

@@ -7,14 +7,14 @@ import datetime as dt
 import io as stdio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from api import planning, store
 from api.db import PlanJob, Publication, utcnow
-from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep
+from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep, allowed_time_limit
 from api.schemas import ErrorOut, PlanAccepted, PlanComparison, PlanOut, PlanRequest, Published
 from solver import io
 from solver import scenario as whatif
@@ -35,10 +35,7 @@ def start_plan(
     runner: RunnerDep,
 ) -> PlanAccepted:
     """Snapshot the dataset and queue a solve; answers at once."""
-    time_limit = request.time_limit_s or settings.default_time_limit
-    cap = settings.max_time_limit(caller.role)
-    if time_limit > cap:
-        raise HTTPException(422, f"time_limit_s {time_limit:g} is above the {caller.role} role's cap of {cap:g} s")
+    time_limit = allowed_time_limit(settings, caller, request.time_limit_s)
     parameters = planning.PlanParameters(
         time_limit, request.frozen_days, request.seed, request.baseline, name=request.name, note=request.note
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import scenarios
-from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep
+from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep, allowed_time_limit
 from api.schemas import ErrorOut
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
@@ -43,10 +43,7 @@ def create_scenario(
     runner: RunnerDep,
 ) -> ScenarioAccepted:
     """Apply the edits to a copy of the live data and queue its plan; the live data does not change."""
-    time_limit = body.time_limit_s or settings.default_time_limit
-    cap = settings.max_time_limit(caller.role)
-    if time_limit > cap:
-        raise HTTPException(422, f"time_limit_s {time_limit:g} is above the {caller.role} role's cap of {cap:g} s")
+    time_limit = allowed_time_limit(settings, caller, body.time_limit_s)
     row = scenarios.create(session, {**body.model_dump(), "time_limit_s": time_limit}, caller.actor)
     runner.submit(row.plan_id)
     response.headers["Location"] = f"/v1/scenarios/{row.scenario_id}"
