@@ -25,7 +25,7 @@ import { OrderPanel } from "./js/order.js";
 import { PlansView } from "./js/plans.js";
 import { ReportsView } from "./js/reports.js";
 import { ReviewView } from "./js/review.js";
-import { addDays, day, esc } from "./js/util.js";
+import { addDays, day, esc, iso } from "./js/util.js";
 import { WhatIfView } from "./js/whatif.js";
 
 // What each role may do (API.md); the page hides what the signed-in role may not.
@@ -59,7 +59,7 @@ const state = {
   search: { query: "", hits: [], at: -1 }, // the Gantt search and which hit is shown
 };
 
-const gantt = new Gantt($("#gantt-chart"), { onSelect: showOrder, onPin: pinByDragging });
+const gantt = new Gantt($("#gantt-chart"), { onSelect: showOrder, onPin: pinByDragging, onPickDay: lineDownFrom });
 window.paichan.gantt = gantt; // for the console and benchmarks/ui_render.py
 const orderPanel = new OrderPanel($("#gantt-details"), {
   canPlan: () => may("plan"),
@@ -130,6 +130,17 @@ async function pinByDragging(orderId, lineId, date) {
     flashError(error);
     return false;
   }
+}
+
+/** In what-if mode, a double-click on a line's row on a day: that line down from that day, for a few days. */
+function lineDownFrom(lineId, date) {
+  if (!may("plan") || $("#gantt-drag").value !== "whatif") return;
+  const answer = window.prompt(t("pin.line_down_days", { line: lineId, date }), "1");
+  const days = Math.round(Number(answer));
+  if (!answer || !Number.isFinite(days) || days < 1) return;
+  const last = iso(addDays(day(date), days - 1));
+  whatif.add({ kind: "line_hours", line_id: lineId, from: date, to: last, hours: 0 });
+  flash(t("pin.line_down_added", { line: lineId, from: date, to: last }));
 }
 
 function may(what) {

@@ -63,9 +63,14 @@ def test_dragging_a_bar_in_what_if_mode_adds_a_pin_edit_and_changes_nothing(tab:
     drag_days_later(tab, order["order_id"], offset)
     expect(page.locator("#flash")).to_contain_text("加入情景模拟")
     assert service.http.get(f"/v1/orders/{order['order_id']}").json()["pinned_start"] is None  # nothing live
+    # a double-click on a line's row on a day: that line down from then, as a what-if edit
+    page.once("dialog", lambda dialog: dialog.accept("2"))
+    pick = "([line, day]) => window.paichan.gantt.timeline.emit('doubleClick', {group: line, time: new Date(day), item: null})"
+    page.evaluate(pick, [order["line_id"], target + "T10:00:00"])
+    expect(page.locator("#flash")).to_contain_text(f"产线 {order['line_id']} {target} 至")
     page.click("#tabs a[data-view=whatif]")
     edits = page.locator("#whatif-edits")
-    expect(edits).to_have_attribute("data-count", "1")
+    expect(edits).to_have_attribute("data-count", "2")
     expect(edits).to_contain_text(target)
     tab.assert_clean()
 

@@ -21,12 +21,14 @@ const TAIL_IDS = ["tail:link", "tail:inspection", "tail:dispatch"];
 export class Gantt {
   /**
    * `onSelect(order)` when a bar is picked; `onPin(orderId, lineId, date)` → Promise of whether a
-   * bar dragged to another line or day became a manual pin (given only where the role may plan).
+   * bar dragged to another line or day became a manual pin (given only where the role may plan);
+   * `onPickDay(lineId, date)` when a line's row is double-clicked on a day (a line-down edit).
    */
-  constructor(container, { onSelect, onPin } = {}) {
+  constructor(container, { onSelect, onPin, onPickDay } = {}) {
     this.container = container;
     this.onSelect = onSelect || (() => {});
     this.onPin = onPin || null;
+    this.onPickDay = onPickDay || null;
     this.timeline = null;
     this.schedule = null;
     this.names = NO_NAMES;
@@ -93,6 +95,9 @@ export class Gantt {
       this.timeline.on("select", ({ items: ids }) => this._selected(ids.find((id) => this.byId.has(id)) ?? null));
       this.timeline.on("itemover", ({ item, event }) => this._hover(item, event));
       this.timeline.on("itemout", () => (this.tip.hidden = true));
+      this.timeline.on("doubleClick", ({ group, time, item }) => {
+        if (this.onPickDay && group && time && !this.byId.has(item)) this.onPickDay(group, iso(new Date(time)));
+      });
       this.container.addEventListener("mousemove", (event) => this.tip.hidden || placeCard(this.tip, event));
       this.container.addEventListener("mouseleave", () => (this.tip.hidden = true));
     });
