@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from api.auth import Caller
@@ -30,7 +31,10 @@ def get_promiser(request: Request) -> Promiser:
     return request.app.state.promiser
 
 
-def get_caller(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="a planner's, sales' or batch key")
+
+
+def get_caller(request: Request, x_api_key: Annotated[str | None, Security(API_KEY)] = None) -> Caller:
     caller = request.app.state.keys.identify(x_api_key)
     if caller is None:
         raise HTTPException(

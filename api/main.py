@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api import store
 from api.auth import KeyRing
@@ -18,6 +21,7 @@ from api.db import Database
 from api.jobs import JobRunner
 from api.promising import Promiser
 from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, scenarios, ui
+from api.schemas import ErrorOut
 from solver.domain import DatasetError
 
 log = logging.getLogger(__name__)
@@ -42,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner.shutdown()
         database.engine.dispose()
 
-    app = FastAPI(
+    # the docs page's Swagger UI and ReDoc come from the package, never from a CDN
+    app = FastAPIOffline(
         title="paichan",
         summary="Production scheduling and order promising for make-to-order plants",
         version="0.1.0",
@@ -57,8 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadGauge, counter=requests)
+    app.include_router(health.router)
     for router in (
-        health.router,
         dataset.router,
         orders.router,
         plans.router,
@@ -67,10 +72,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scenarios.router,
         reports.router,
         reports.orders_router,
-        ui.router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_ERRORS)
+    app.include_router(ui.router)
     return app
+
+
+# what any /v1 call may answer besides its own codes, with the body it really has
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no X-API-Key, or an unknown one"},
+    403: {"model": ErrorOut, "description": "the key's role may not do this"},
+    413: {"model": ErrorOut, "description": "the body is larger than PAICHAN_MAX_BODY_BYTES"},
+    422: {"model": ErrorOut, "description": "bad input: every problem located by JSON path or file/row/column"},
+    503: {"model": ErrorOut, "description": "the database cannot be reached or written"},
+}
 
 
 class RequestCounter:
@@ -144,6 +159,13 @@ async def _no_receive() -> dict[str, Any]:  # pragma: no cover - a response neve
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        headers = dict(error.headers or {})
+        if error.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            headers["Allow"] = ", ".join(_allowed_methods(request.app, request.scope))  # every route of the path
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
+
     @app.exception_handler(DatasetError)
     async def dataset_error(_: Request, error: DatasetError) -> JSONResponse:
         problems = [p.as_dict() for p in error.problems]
@@ -163,6 +185,23 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(store.Conflict)
     async def conflict(_: Request, error: store.Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(error), **error.detail}, status_code=status.HTTP_409_CONFLICT)
+
+
+def _allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    """Every method some route serves at this path (several routes may share one path)."""
+    methods: set[str] = set()
+    for route in _all_routes(app.routes):
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def _all_routes(routes: list[Any]) -> Iterator[Any]:
+    """The routes, those of included routers too (FastAPI keeps an included router whole)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from _all_routes(included.routes) if included is not None else (route,)
 
 
 def _problem(error: dict[str, Any]) -> dict[str, Any]:

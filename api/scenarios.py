@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from api import ledger, pins, planning, rules, store
 from api.db import MasterData, OrderRow, PlanJob, Scenario, utcnow
 from api.promising import Promiser
+from api.schemas import utc_text
 from solver import io
 from solver import scenario as whatif
 
@@ -102,8 +103,8 @@ def answer(session: Session, row: Scenario) -> dict[str, Any]:
         "valid": job.valid if job else None,
         "base_plan_id": row.base_plan_id,
         "created_by": row.created_by,
-        "created_at": row.created_at,
-        "closed_at": row.closed_at,
+        "created_at": utc_text(row.created_at),
+        "closed_at": utc_text(row.closed_at) if row.closed_at else None,
         "live_changed": row.status == "open" and live_fingerprint(session) != row.live_fingerprint,
         **(row.comparison or {"kpi_deltas": {}, "changes": [], "notify": []}),
     }

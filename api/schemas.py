@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from solver.domain import ORDER_STATUSES, ORDER_TYPES
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """The database keeps UTC without a zone; the API says so: ``2026-11-29T15:27:00+00:00``."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
+
+
+UtcDateTime = Annotated[dt.datetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
 
 OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]  # one list of statuses: the domain's
 OrderType = Literal[ORDER_TYPES]  # type: ignore[valid-type]
@@ -26,8 +35,29 @@ class ProblemOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """Every error's body: ``detail``; a 422 lists its ``problems``; a 409 may add a ``code``, the
+    blocking ``rule`` with ``detail_zh``, and what would be allowed (e.g. ``allowed`` moves)."""
+
+    model_config = ConfigDict(extra="allow")
+
     detail: str
     problems: list[ProblemOut] = []
+    code: str | None = None
+    rule: str | None = None
+    detail_zh: str | None = None
+
+
+def _iso_date_only(value: object) -> object:
+    """A query's date must be written ``YYYY-MM-DD``: ``0`` is not 1970-01-01."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 
 
 class Health(BaseModel):
@@ -120,7 +150,7 @@ class InfoNote(BaseModel):
 
 
 class OrderEventOut(BaseModel):
-    at: dt.datetime
+    at: UtcDateTime
     actor: str
     kind: str
     detail: dict[str, Any]
@@ -140,8 +170,8 @@ class OrderOut(BaseModel):
     order_type: str
     deposit_ratio: float | None = None
     pinned_start: dt.date | None = None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class OrderWithHistory(OrderOut):
@@ -178,9 +208,9 @@ class PlanProgress(BaseModel):
 class PlanOut(BaseModel):
     plan_id: str
     status: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None = None
+    finished_at: UtcDateTime | None = None
     created_by: str
     parameters: dict[str, Any]
     baseline_plan_id: str | None = None
@@ -203,7 +233,7 @@ class PlanComparison(BaseModel):
 
 class Published(BaseModel):
     plan_id: str
-    published_at: dt.datetime
+    published_at: UtcDateTime
 
 
 class FeasibilityRequest(BaseModel):
@@ -252,7 +282,7 @@ class QuoteRequest(FeasibilityRequest):
 class QuoteOut(BaseModel):
     quote_id: str
     status: str
-    expires_at: dt.datetime
+    expires_at: UtcDateTime
     promised_delivery: dt.date | None = None
     at_risk: bool = False
     placement: dict[str, Any] | None = None
@@ -292,7 +322,7 @@ class ReviewOut(BaseModel):
     reviewer: str
     verdict: str
     note: str
-    at: dt.datetime
+    at: UtcDateTime
     recorded_by: str
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -13,6 +12,7 @@ from api.db import OrderReview, OrderRow, Promise
 from api.deps import CallerDep, OrderWriter, Planner, PromiserDep, SessionDep
 from api.schemas import (
     ErrorOut,
+    IsoDate,
     OrderChange,
     OrderIn,
     OrderOut,
@@ -37,8 +37,8 @@ def list_orders(
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     customer_id: str | None = None,
     product_id: str | None = None,
-    due_from: dt.date | None = None,
-    due_to: dt.date | None = None,
+    due_from: IsoDate | None = None,
+    due_to: IsoDate | None = None,
 ) -> list[OrderRow]:
     query = select(OrderRow).order_by(OrderRow.due_date, OrderRow.order_id)
     if status_:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from api import planning, store
 from api.db import PlanJob, Publication, utcnow
 from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep, allowed_time_limit
-from api.schemas import ErrorOut, PlanAccepted, PlanComparison, PlanOut, PlanRequest, Published
+from api.schemas import ErrorOut, IsoDate, PlanAccepted, PlanComparison, PlanOut, PlanRequest, Published
 from solver import io
 from solver import scenario as whatif
 
@@ -64,8 +64,8 @@ def get_schedule(
     _: CallerDep,
     format: Literal["json", "csv", "daily", "dispatch", "xlsx"] = "json",
     lang: Annotated[Literal["zh", "en"], Query(description="workbook: language of its sheets")] = "zh",
-    from_: Annotated[dt.date | None, Query(alias="from", description="dispatch plan, daily plan: first day")] = None,
-    to: Annotated[dt.date | None, Query(description="dispatch plan, daily plan: last day")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="dispatch plan, daily plan: first day")] = None,
+    to: Annotated[IsoDate | None, Query(description="dispatch plan, daily plan: last day")] = None,
     region: Annotated[str | None, Query(description="dispatch plan: one sales region")] = None,
     accept: Annotated[str, Header()] = "",
 ) -> Response:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api import reports
 from api.deps import CallerDep, OrderWriter, SessionDep
-from api.schemas import DispatchReport, ErrorOut, InfoNote, OrderEventOut, OrderProcessReport
+from api.schemas import DispatchReport, ErrorOut, InfoNote, IsoDate, OrderEventOut, OrderProcessReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 orders_router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -34,9 +34,9 @@ def dispatch_report(
     session: SessionDep,
     _: CallerDep,
     from_: Annotated[
-        dt.date | None, Query(alias="from", description="first dispatch day (default: 4 weeks ago)")
+        IsoDate | None, Query(alias="from", description="first dispatch day (default: 4 weeks ago)")
     ] = None,
-    to: Annotated[dt.date | None, Query(description="last dispatch day (default: today)")] = None,
+    to: Annotated[IsoDate | None, Query(description="last dispatch day (default: today)")] = None,
     group_by: Literal["region", "customer"] = "region",
 ) -> DispatchReport:
     """Per sales region (or customer): orders due to dispatch by the published plans, and the on-time rate."""
@@ -53,7 +53,7 @@ def dispatch_report(
 def order_process_report(
     session: SessionDep,
     _: CallerDep,
-    as_of: Annotated[dt.date | None, Query(description="the day to judge on (default: today)")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="the day to judge on (default: today)")] = None,
     include_met: Annotated[bool, Query(description="also list stages that were done, but late")] = False,
 ) -> OrderProcessReport:
     """Orders overdue against the order-process time rules, counted in plant working days."""
