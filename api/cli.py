@@ -131,7 +131,12 @@ def _replan_in(database: Database, session, time_limit: float, publish: bool, fr
         io.load_json_document(job.input_snapshot, "$"), job.schedule, previous=baseline, frozen_days=frozen_days
     )
     if publish and not violations:
-        planning.publish(session, Promiser(), job, actor)
+        try:
+            planning.publish(session, Promiser(), job, actor)
+        except store.Conflict as error:  # the data changed during the solve, say: the plan is kept, not published
+            session.rollback()
+            errors.print(f"[bold red]plan {job.plan_id} not published: {error}[/]", highlight=False)
+            return EXIT_INVALID
     _print_changes(job.schedule, baseline)
     engine_cli.print_summary(result, violations)
     if violations:

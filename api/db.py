@@ -86,6 +86,8 @@ class PlanJob(Base):
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     valid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the master data version it was made on (None: made before versions were recorded)
+    dataset_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Publication(Base):

@@ -9,7 +9,9 @@ snapshot with holds and ledger → solve → validate → record → (publish an
 * :func:`run_job` solves the snapshot against its baseline, validates the schedule
   independently and records both;
 * :func:`publish` checks the plan again, makes it the one the shop follows and
-  re-places the holds and promises it does not carry.
+  re-places the holds and promises it does not carry. A plan made on data that has
+  changed since (:func:`changes_since`) is refused, or checked against the current data
+  first when the caller asks to revalidate it.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from api import ledger, store
-from api.db import Database, PlanJob, utcnow
-from api.promising import Promiser, hold_as_order, open_holds
+from api.db import Database, MasterData, PlanJob, utcnow
+from api.promising import HOLD_PREFIX, Promiser, hold_as_order, open_holds
 from solver import engine, io
+from solver.domain import PLANNED_STATUSES, Dataset, DatasetError
 from solver.validation import validate_schedule
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,7 @@ def new_job(
         baseline_plan_id=baseline,
         input_snapshot=document if document is not None else snapshot(session),
         progress={},
+        dataset_version=master_version(session),
     )
     session.add(job)
     session.commit()
@@ -129,12 +133,20 @@ def run_job(
 
 
 def publish(
-    session: Session, promiser: Promiser, job: PlanJob, actor: str, scenario_applied: bool = False
+    session: Session,
+    promiser: Promiser,
+    job: PlanJob,
+    actor: str,
+    scenario_applied: bool = False,
+    revalidate: bool = False,
 ) -> dict[str, int]:
     """Make a finished, valid plan the one the shop follows; holds and promises are re-placed around it.
 
     Raises :class:`store.Conflict` for an unfinished or invalid plan, and for a scenario's plan
     unless the scenario is being applied (its edits are not in the live data otherwise); commits.
+    A plan made on data that changed since is refused (``stale_plan``), unless ``revalidate``:
+    then it is checked against the current data instead and published only if it passes. An
+    applied scenario's plan is current by construction: its edits are what changed the data.
     """
     scenario_id = job.parameters.get("scenario_id")
     if scenario_id and not scenario_applied:
@@ -147,24 +159,113 @@ def publish(
         raise store.Conflict(
             f"plan {job.plan_id} is {job.status}: only a finished plan can be published", code="plan_not_finished"
         )
+    ledger.serialize(session)  # no order or master data changes between this check and the publication
+    changes = None if scenario_applied else changes_since(session, job)
+    if changes is not None and not revalidate:
+        raise store.Conflict(
+            f"plan {job.plan_id} was made on older data: {changes.describe()}; make a new plan, or publish "
+            f"with ?revalidate=true to check this one against the current data first",
+            code="stale_plan",
+            **changes.as_detail(),
+        )
     violations = validate_schedule(
-        io.load_json_document(job.input_snapshot, "$"),
+        _current_dataset(session, job) if changes is not None else io.load_json_document(job.input_snapshot, "$"),
         job.schedule,
         previous=baseline_schedule(session, job.baseline_plan_id),
         frozen_days=job.parameters.get("frozen_days"),
     )
     if violations:
+        against = " on the current data" if changes is not None else ""
         raise store.Conflict(
-            f"plan {job.plan_id} breaks {len(violations)} rule(s)",
+            f"plan {job.plan_id} breaks {len(violations)} rule(s){against}",
             code="plan_invalid",
             violations=[str(v) for v in violations[:50]],
+            revalidated=changes is not None,
         )
-    ledger.serialize(session)
     store.publish(session, job, actor)
     counts = ledger.reconcile(session, promiser, job)
     session.commit()
     log.info("plan %s published by %s; ledger: %s", job.plan_id, actor, counts)
     return counts
+
+
+def master_version(session: Session) -> int | None:
+    """The live master data's version (bumped by every upload and applied master edit)."""
+    master = session.get(MasterData, 1)
+    return master.version if master is not None else None
+
+
+@dataclass
+class DataChanges:
+    """What changed in the live data since a plan was made: its master data, its planned orders."""
+
+    plan_version: int | None
+    current_version: int | None
+    master_changed: bool
+    orders: list[tuple[str, str]] = field(default_factory=list)  # (order_id, added | removed | changed)
+
+    def counts(self) -> dict[str, int]:
+        return {kind: sum(1 for _, k in self.orders if k == kind) for kind in ("added", "removed", "changed")}
+
+    def describe(self) -> str:
+        parts = []
+        if self.master_changed:
+            parts.append(f"master data replaced since (version {self.plan_version}, now {self.current_version})")
+        if self.orders:
+            counts = ", ".join(f"{n} {kind}" for kind, n in self.counts().items() if n)
+            parts.append(f"{len(self.orders)} order(s) changed since ({counts})")
+        return "; ".join(parts)
+
+    def as_detail(self) -> dict[str, Any]:
+        return {
+            "master_changed": self.master_changed,
+            "dataset_version": self.plan_version,
+            "current_version": self.current_version,
+            "orders_changed": self.counts(),
+            "orders": [{"order_id": order_id, "change": kind} for order_id, kind in self.orders[:100]],
+        }
+
+
+def changes_since(session: Session, job: PlanJob) -> DataChanges | None:
+    """The changes to the live data since ``job`` was made that bear on its plan; None if there are none.
+
+    Master data counts when its version moved and its content differs (an identical upload is
+    no change); an order counts when it is planned (confirmed or in production) in the plan's
+    snapshot or now, and was added, removed or changed since. Open holds do not count: publishing
+    places them again around the plan.
+    """
+    snapshot_document = job.input_snapshot
+    current = master_version(session)
+    master_changed = False
+    if job.dataset_version is None or job.dataset_version != current:
+        master = store.master_document(session) or {}
+        master_changed = {k: v for k, v in snapshot_document.items() if k != "orders"} != master
+    then = {o["order_id"]: o for o in snapshot_document.get("orders", []) if not o["order_id"].startswith(HOLD_PREFIX)}
+    now = {row["order_id"]: row for row in store.dataset_document(session)["orders"]}
+    orders = []
+    for order_id in sorted(then.keys() | now.keys()):
+        before, after = then.get(order_id), now.get(order_id)
+        if before == after or not any(r and r.get("status") in PLANNED_STATUSES for r in (before, after)):
+            continue
+        orders.append((order_id, "added" if before is None else "removed" if after is None else "changed"))
+    if not master_changed and not orders:
+        return None
+    return DataChanges(job.dataset_version, current, master_changed, orders)
+
+
+def _current_dataset(session: Session, job: PlanJob) -> Dataset:
+    """The live data with the holds the plan carries: what a stale plan is checked against."""
+    document = store.dataset_document(session)
+    document["orders"] += [o for o in job.input_snapshot.get("orders", []) if o["order_id"].startswith(HOLD_PREFIX)]
+    try:
+        return io.load_json_document(document, "$")
+    except DatasetError as error:  # a hold of the plan whose product is gone, say: the plan cannot stand
+        raise store.Conflict(
+            f"plan {job.plan_id} cannot be checked against the current data",
+            code="plan_invalid",
+            violations=[str(p) for p in error.problems[:50]],
+            revalidated=True,
+        ) from None
 
 
 def summary_of(schedule: dict[str, Any]) -> dict[str, Any]:

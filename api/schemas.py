@@ -222,6 +222,7 @@ class PlanOut(BaseModel):
     name: str = Field("", description="the planner's name for it; a scenario's plan: the scenario's name")
     note: str = ""
     scenario_id: str | None = Field(None, description="a what-if's plan: published only by applying the scenario")
+    dataset_version: int | None = Field(None, description="the master data version the plan was made on")
 
 
 class PlanComparison(BaseModel):

@@ -91,10 +91,17 @@ def current_dataset(session: Session) -> Dataset:
     return io.load_json_document(dataset_document(session), "$")
 
 
-def replace_dataset(session: Session, dataset: Dataset, actor: str) -> dict[str, int]:
-    """Replace master data and orders; orders keep their history, changes are recorded."""
+def replace_dataset(session: Session, dataset: Dataset, actor: str, remove_orders: bool = False) -> dict[str, int]:
+    """Replace master data and orders; orders keep their history, changes are recorded.
+
+    An upload that would remove orders past ``received`` (reviewed, confirmed, in production...)
+    is a :class:`Conflict` (``would_remove_orders``) before anything is written, unless
+    ``remove_orders`` says so: an older export must not silently drop what was agreed since.
+    """
     document = io.dataset_document(dataset)
     orders = {o["order_id"]: o for o in document.pop("orders")}
+    if not remove_orders:
+        _refuse_removals(session, set(orders))
     master = session.get(MasterData, 1)
     if master is None:
         session.add(MasterData(id=1, document=document, version=1, updated_by=actor))
@@ -119,6 +126,21 @@ def replace_dataset(session: Session, dataset: Dataset, actor: str) -> dict[str,
         _event(session, order_id, actor, "removed", {"record": order_record(row)}, "not in the imported dataset")
         counts["orders_removed"] += 1
     return counts
+
+
+def _refuse_removals(session: Session, kept: set[str]) -> None:
+    gone = session.execute(
+        select(OrderRow.order_id, OrderRow.status).where(OrderRow.status != "received").order_by(OrderRow.order_id)
+    ).all()
+    removed = [{"order_id": order_id, "status": status} for order_id, status in gone if order_id not in kept]
+    if removed:
+        raise Conflict(
+            f"the dataset would remove {len(removed)} order(s) past received, e.g. {removed[0]['order_id']} "
+            f"({removed[0]['status']}); upload them too, or say so with ?remove_orders=true",
+            code="would_remove_orders",
+            count=len(removed),
+            orders=removed[:200],
+        )
 
 
 def _new_row(record: dict[str, Any]) -> OrderRow:

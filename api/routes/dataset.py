@@ -6,9 +6,9 @@ import io as stdio
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from api import ledger, store
 from api.deps import CallerDep, Planner, PromiserDep, SessionDep
@@ -21,18 +21,26 @@ router = APIRouter(prefix="/v1/dataset", tags=["dataset"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.put("", response_model=DatasetLoaded, responses={422: {"model": ErrorOut}})
+@router.put("", response_model=DatasetLoaded, responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 async def replace_dataset(
-    request: Request, session: SessionDep, caller: Planner, promiser: PromiserDep
+    request: Request,
+    session: SessionDep,
+    caller: Planner,
+    promiser: PromiserDep,
+    remove_orders: Annotated[
+        bool, Query(description="allow removing orders past received that the upload leaves out")
+    ] = False,
 ) -> DatasetLoaded:
     """Replace master data and orders; every problem is listed, nothing is half-written.
 
-    Confirmed orders the published plan does not carry get room in the promise ledger.
+    Confirmed orders the published plan does not carry get room in the promise ledger. An upload
+    that leaves out orders past ``received`` is 409 ``would_remove_orders`` (listing them with
+    their status) unless ``remove_orders=true``.
     """
     body = await request.body()
     dataset = _parse(body, request.headers.get("content-type", "application/json"))
     ledger.serialize(session)
-    counts = store.replace_dataset(session, dataset, caller.actor)
+    counts = store.replace_dataset(session, dataset, caller.actor, remove_orders=remove_orders)
     session.flush()
     ledger.sync_promises(session, promiser)
     session.commit()

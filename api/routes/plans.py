@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from api import planning, store
 from api.db import PlanJob, Publication, utcnow
@@ -47,7 +48,10 @@ def start_plan(
 
 @router.get("", response_model=list[PlanOut])
 def list_plans(session: SessionDep, _: CallerDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[PlanOut]:
-    jobs = session.scalars(select(PlanJob).order_by(PlanJob.created_at.desc()).limit(limit))
+    # without the schedules and snapshots, which are megabytes each on a large plant
+    columns = [getattr(PlanJob, name) for name in PlanOut.model_fields if hasattr(PlanJob, name)]
+    query = select(PlanJob).options(load_only(*columns, raiseload=True))
+    jobs = session.scalars(query.order_by(PlanJob.created_at.desc()).limit(limit))
     published = store.published_plan_id(session)
     return [_plan_out(job, published) for job in jobs]
 
@@ -145,10 +149,21 @@ def cancel_plan(plan_id: str, session: SessionDep, _: Planner, runner: RunnerDep
 
 
 @router.post("/{plan_id}/publish", response_model=Published, responses=ERRORS)
-def publish_plan(plan_id: str, session: SessionDep, caller: Planner, promiser: PromiserDep) -> Published:
-    """Make a finished plan the one the shop follows, once the independent validator accepts it."""
+def publish_plan(
+    plan_id: str,
+    session: SessionDep,
+    caller: Planner,
+    promiser: PromiserDep,
+    revalidate: Annotated[
+        bool, Query(description="a plan made on data changed since: check it against the current data first")
+    ] = False,
+) -> Published:
+    """Make a finished plan the one the shop follows, once the independent validator accepts it.
+
+    A plan made on master data or orders that changed since is 409 ``stale_plan`` (what changed),
+    unless ``revalidate``: then it is published only if it is valid on the current data."""
     job = store.get_plan(session, plan_id)
-    planning.publish(session, promiser, job, caller.actor)
+    planning.publish(session, promiser, job, caller.actor, revalidate=revalidate)
     newest = session.scalars(select(Publication).order_by(Publication.id.desc()).limit(1)).one()
     return Published(plan_id=job.plan_id, published_at=newest.at)
 

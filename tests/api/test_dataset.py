@@ -62,7 +62,8 @@ def test_put_again_counts_changes_and_removals(client: TestClient, small_documen
     changed["orders"][0]["quantity"] += 1
     removed = changed["orders"].pop()
     changed["orders"].append(removed | {"order_id": "SO-NEW-1"})
-    response = client.put("/v1/dataset", json=changed, headers=PLANNER)
+    # removing a confirmed order is said explicitly (tests/api/test_hardening_version.py)
+    response = client.put("/v1/dataset?remove_orders=true", json=changed, headers=PLANNER)
     assert response.status_code == 200, response.text
     assert response.json() == {
         "version": 2,

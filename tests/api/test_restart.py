@@ -127,7 +127,7 @@ def test_restart_fails_the_interrupted_solve_then_a_happy_path_over_http(databas
         assert http.get("/v1/orders").status_code == 401
         assert http.put("/v1/dataset", json={}, headers=SALES).status_code == 403
         small = io.dataset_document(small_dataset())
-        response = http.put("/v1/dataset", json=small, headers=PLANNER)
+        response = http.put("/v1/dataset?remove_orders=true", json=small, headers=PLANNER)  # drops confirmed
         assert response.status_code == 200, response.text
         kept = {o["order_id"] for o in big["orders"]} & {o["order_id"] for o in small["orders"]}
         assert response.json()["orders"] == 30
