@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.expression import false
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -86,6 +87,12 @@ class PlanJob(Base):
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     valid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the server process running (or holding queued) the job, "host:pid:token", and when it last
+    # said so; a job whose owner fell silent is taken over (queued) or ends failed (running)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # set by a cancel through any process; the owner's heartbeat sees it and stops the solve
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Publication(Base):

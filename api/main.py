@@ -31,12 +31,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
         database.migrate()
-        runner = JobRunner(database, settings.solve_jobs, settings.solver_workers)
+        runner = JobRunner(
+            database,
+            settings.solve_jobs,
+            settings.solver_workers,
+            heartbeat_every=settings.job_heartbeat_seconds,
+            stale_after=settings.job_stale_seconds,
+        )
         app.state.database, app.state.runner = database, runner
-        with database.sessions() as session:
-            queued = store.reset_unfinished_jobs(session)
-            session.commit()
-        for plan_id in queued:
+        for plan_id in runner.recover():  # only the jobs of processes that are gone
             runner.submit(plan_id)
         yield
         runner.shutdown()
