@@ -10,11 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api import store
 from api.auth import KeyRing
 from api.config import Settings, get_settings
-from api.db import Database
+from api.db import Database, database_problem
 from api.jobs import JobRunner
 from api.promising import Promiser
 from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, scenarios, ui
@@ -158,6 +160,17 @@ def _add_error_handlers(app: FastAPI) -> None:
         problems = [_problem(e) for e in error.errors()]
         detail = f"{len(problems)} problem(s) in the request"
         return JSONResponse({"detail": detail, "problems": problems}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(InternalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+        # the database is down, read-only or saturated: the client may retry, it is not a bug
+        state, detail = database_problem(error)
+        log.error("database %s: %s", state, detail)
+        body = {"detail": f"database {state}: {detail}", "code": "database_unavailable", "database": state}
+        return JSONResponse(body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
 
     @app.exception_handler(store.NotFound)
     async def not_found(_: Request, error: store.NotFound) -> JSONResponse:

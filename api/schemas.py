@@ -31,8 +31,9 @@ class ErrorOut(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
-    database: str
+    status: str  # ok degraded
+    database: str  # ok read-only unreachable
+    detail: str | None = None  # why, in one line, when degraded
 
 
 class DatasetLoaded(BaseModel):
