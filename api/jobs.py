@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from api import planning, store
-from api.db import Database, PlanJob, utcnow
+from api.db import Database, PlanJob, database_problem, utcnow
 from solver import engine
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,8 @@ class JobRunner:
                     .values(owner=None, heartbeat_at=None)
                 )
                 session.commit()
-        except Exception:  # the database went away: the queued jobs' heartbeat goes stale instead
-            log.warning("could not release the queued jobs of %s", self.owner, exc_info=True)
+        except Exception as error:  # the database went away: the queued jobs' heartbeat goes stale instead
+            log.warning("could not release the queued jobs of %s: %s", self.owner, database_problem(error)[1])
 
     def _sweep_when_due(self) -> None:
         if time.monotonic() < self._next_sweep:
