@@ -11,16 +11,20 @@ from solver import cli as engine_cli  # first: its clock counts the imports belo
 
 import logging
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from api import store
+from api import jobs, planning, store
 from api.config import Settings
-from api import planning
-from api.db import Database, PlanJob
+from api.db import Database, PlanJob, database_problem, database_state, utcnow
 from api.promising import Promiser
 from solver import io
 from solver.domain import DatasetError
@@ -33,6 +37,43 @@ log = logging.getLogger(__name__)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 EXIT_OK, EXIT_INVALID, EXIT_BAD_DATA = 0, 1, 2
+EXIT_DATABASE = 4  # the database URL is wrong, or the database cannot be reached or written
+
+
+def open_database(settings: Settings) -> Database:
+    """The migrated database of ``settings``, ready to be written; exit 4 with one line otherwise."""
+    url = settings.database_url
+    try:
+        database = Database(url)
+        database.migrate()
+    except ArgumentError as error:  # not a URL, or a dialect that is not installed
+        _database_unavailable(url, f"not a usable database URL ({str(error).splitlines()[0]})")
+    except SQLAlchemyError as error:
+        _database_unavailable(url, "{}: {}".format(*database_problem(error)))
+    state, detail = database_state(database.engine)
+    if state != "ok":
+        database.engine.dispose()
+        _database_unavailable(url, f"{state}: {detail}")
+    return database
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """A database that fails during a command: one line and exit 4, not a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        _database_unavailable(url, "{}: {}".format(*database_problem(error)))
+
+
+def _database_unavailable(url: str, why: str) -> NoReturn:
+    try:
+        parsed = make_url(url)
+        shown = parsed.render_as_string(hide_password=True) if parsed.password else url
+    except ArgumentError:
+        shown = url
+    errors.print(f"[bold red]database unavailable[/] ({shown}): {why}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_DATABASE)
 
 
 @app.command()
@@ -53,6 +94,7 @@ def serve(
         keys = {role: f"{role}-{secrets.token_urlsafe(9)}" for role in ("planner", "sales", "batch")}
         os.environ["PAICHAN_API_KEYS"] = ",".join(f"{r}:{k}" for r, k in keys.items())
         _print_keys(keys)
+    open_database(Settings()).engine.dispose()  # a wrong URL or a database down: one line, exit 4
     if demo:
         _prepare_demo(Settings(), demo_time_limit)
     from api.main import create_app
@@ -72,9 +114,8 @@ def _print_keys(keys: dict[str, str]) -> None:
 
 def _prepare_demo(settings: Settings, time_limit: float) -> None:
     """Load the sample and publish a first plan unless the database already has them."""
-    database = Database(settings.database_url)
-    database.migrate()
-    with database.sessions() as session:
+    database = open_database(settings)
+    with database_errors(settings.database_url), database.sessions() as session:
         if store.master_document(session) is None:
             counts = store.replace_dataset(session, io.load_dataset(SAMPLE), "batch:demo")
             session.commit()
@@ -95,12 +136,16 @@ def replan(
 ) -> None:
     """Nightly replan: plan the open orders against the published plan, validate, optionally publish.
 
-    Exit codes: 0 planned (and published when asked), 1 invalid or failed, 2 bad data.
+    Exit codes: 0 planned (and published when asked), 1 invalid or failed, 2 bad data,
+    3 internal error, 4 database unavailable (wrong URL, unreachable or read-only).
     """
-    database = Database(Settings().database_url)
-    database.migrate()
-    code = _replan(database, time_limit, publish, frozen_days, actor="batch:replan")
-    database.engine.dispose()
+    settings = Settings()
+    database = open_database(settings)
+    try:
+        with database_errors(settings.database_url):
+            code = _replan(database, time_limit, publish, frozen_days, actor="batch:replan")
+    finally:
+        database.engine.dispose()
     raise typer.Exit(code)
 
 
@@ -122,8 +167,16 @@ def _replan_in(database: Database, session, time_limit: float, publish: bool, fr
     baseline_id = store.published_plan_id(session)
     parameters = planning.PlanParameters(time_limit, frozen_days, baseline=baseline_id)
     job = planning.new_job(session, parameters, actor)
-    with engine_cli.progress_bar(time_limit) as show:
-        result = planning.run_job(database, job.plan_id, Settings().solver_workers, progress=show)
+    # this process owns the job like a server would: a server starting meanwhile leaves it running,
+    # and a cancel through the API stops it
+    owner, stop = jobs.new_owner_id(), threading.Event()
+    job.owner, job.heartbeat_at = owner, utcnow()
+    session.commit()
+    with jobs.Heartbeat(database, owner) as heartbeat, engine_cli.progress_bar(time_limit) as show:
+        heartbeat.watch(job.plan_id, stop)
+        result = planning.run_job(
+            database, job.plan_id, Settings().solver_workers, progress=show, stop=stop, owner=owner
+        )
     session.expire_all()
     job = session.get(PlanJob, job.plan_id)
     baseline = planning.baseline_schedule(session, baseline_id)

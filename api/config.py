@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     default_time_limit: float = 60.0
     max_body_bytes: int = 20 * 1024 * 1024
     quote_hold_hours: float = 24.0
+    job_heartbeat_seconds: float = 2.0  # a server's heartbeat of its jobs, and how often it sees a cancel
+    job_stale_seconds: float = 30.0  # a job owner silent this long is gone: its jobs are taken over or failed
 
     def max_time_limit(self, role: str) -> float:
         return self.max_time_limit_batch if role == "batch" else self.max_time_limit_planner

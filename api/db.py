@@ -13,9 +13,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.expression import false
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -88,6 +102,12 @@ class PlanJob(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # the master data version it was made on (None: made before versions were recorded)
     dataset_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the server process running (or holding queued) the job, "host:pid:token", and when it last
+    # said so; a job whose owner fell silent is taken over (queued) or ends failed (running)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # set by a cancel through any process; the owner's heartbeat sees it and stops the solve
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Publication(Base):
@@ -204,6 +224,36 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+# A write the service may always make (it changes nothing and is rolled back): refused by a
+# read-only database, a PostgreSQL hot standby or a role without write rights.
+WRITE_PROBE = "UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"
+
+
+def database_problem(error: BaseException) -> tuple[str, str]:
+    """``("read-only" | "unreachable", one-line detail)`` for a driver error."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines() or [type(original).__name__]
+    detail = lines[0]
+    sqlstate = getattr(original, "sqlstate", None) or ""
+    code = getattr(original, "sqlite_errorcode", None)
+    read_only = sqlstate in ("25006", "42501") or code == 8 or "readonly" in detail or "read-only" in detail
+    return ("read-only" if read_only else "unreachable"), detail
+
+
+def database_state(engine: Engine) -> tuple[str, str]:
+    """``("ok", "")``, or what keeps the service from reading and writing its database."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            try:
+                connection.execute(text(WRITE_PROBE))
+            finally:
+                connection.rollback()
+    except Exception as error:  # any driver error means the same to a load balancer
+        return database_problem(error)
+    return "ok", ""
 
 
 class Database:

@@ -11,13 +11,15 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api import store
 from api.auth import KeyRing
 from api.config import Settings, get_settings
-from api.db import Database
+from api.db import Database, database_problem
 from api.jobs import JobRunner
 from api.promising import Promiser
 from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, scenarios, ui
@@ -35,12 +37,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
         database.migrate()
-        runner = JobRunner(database, settings.solve_jobs, settings.solver_workers)
+        runner = JobRunner(
+            database,
+            settings.solve_jobs,
+            settings.solver_workers,
+            heartbeat_every=settings.job_heartbeat_seconds,
+            stale_after=settings.job_stale_seconds,
+        )
         app.state.database, app.state.runner = database, runner
-        with database.sessions() as session:
-            queued = store.reset_unfinished_jobs(session)
-            session.commit()
-        for plan_id in queued:
+        for plan_id in runner.recover():  # only the jobs of processes that are gone
             runner.submit(plan_id)
         yield
         runner.shutdown()
@@ -177,6 +182,17 @@ def _add_error_handlers(app: FastAPI) -> None:
         problems = [_problem(e) for e in error.errors()]
         detail = f"{len(problems)} problem(s) in the request"
         return JSONResponse({"detail": detail, "problems": problems}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(InternalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_: Request, error: Exception) -> JSONResponse:
+        # the database is down, read-only or saturated: the client may retry, it is not a bug
+        state, detail = database_problem(error)
+        log.error("database %s: %s", state, detail)
+        body = {"detail": f"database {state}: {detail}", "code": "database_unavailable", "database": state}
+        return JSONResponse(body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
 
     @app.exception_handler(store.NotFound)
     async def not_found(_: Request, error: store.NotFound) -> JSONResponse:

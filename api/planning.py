@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api import ledger, store
@@ -92,8 +93,10 @@ def run_job(
     solver_workers: int,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    owner: str | None = None,
 ) -> engine.SolveResult | None:
-    """Solve a queued job's snapshot, validate and record the schedule; None if it was not queued."""
+    """Solve a queued job's snapshot, validate and record the schedule; None if it was not queued
+    (or another process claimed it first). ``owner`` names the process that runs it."""
     stop = stop or threading.Event()
     with database.sessions() as session:
         job = session.get(PlanJob, plan_id)
@@ -101,12 +104,18 @@ def run_job(
             return None
         snapshot_document, parameters = job.input_snapshot, dict(job.parameters)
         baseline = baseline_schedule(session, job.baseline_plan_id)
-        if stop.is_set():
+        if stop.is_set() or job.cancel_requested:
             job.status, job.finished_at = "cancelled", utcnow()
             session.commit()
             return None
-        job.status, job.started_at = "running", utcnow()
+        # the claim: one process only turns a queued job into a running one
+        now = utcnow()
+        claim = update(PlanJob).where(PlanJob.plan_id == plan_id, PlanJob.status == "queued")
+        claim = claim.values(status="running", started_at=now, owner=owner or job.owner, heartbeat_at=now)
+        claimed = session.execute(claim, execution_options={"synchronize_session": False}).rowcount == 1
         session.commit()
+        if not claimed:
+            return None
     dataset = io.load_json_document(snapshot_document, "$")
     params = engine.SolveParams(
         time_limit=parameters["time_limit_s"],

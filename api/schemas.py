@@ -61,8 +61,9 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 
 
 class Health(BaseModel):
-    status: str
-    database: str
+    status: str  # ok degraded
+    database: str  # ok read-only unreachable
+    detail: str | None = None  # why, in one line, when degraded
 
 
 class DatasetLoaded(BaseModel):

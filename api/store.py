@@ -7,9 +7,10 @@ so the planning engine sees exactly what the files would give it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.db import MasterData, OrderEvent, OrderRow, PlanJob, Publication, utcnow
@@ -313,9 +314,33 @@ def publish(session: Session, job: PlanJob, actor: str) -> None:
     session.add(Publication(plan_id=job.plan_id, by=actor))
 
 
-def reset_unfinished_jobs(session: Session) -> list[str]:
-    """After a restart: running jobs failed (interrupted); queued ones are returned to requeue."""
-    for job in session.scalars(select(PlanJob).where(PlanJob.status == "running")):
-        job.status, job.error, job.finished_at = "failed", "interrupted", utcnow()
-    queued = session.scalars(select(PlanJob.plan_id).where(PlanJob.status == "queued").order_by(PlanJob.created_at))
-    return list(queued)
+def reset_unfinished_jobs(session: Session, owner: str, is_gone: Callable[[PlanJob], bool]) -> list[str]:
+    """Jobs whose owner ``is_gone``: running ones end failed (interrupted), queued ones become
+    ``owner``'s and are returned, oldest first, to requeue; other processes' live jobs are left alone.
+
+    Each change is conditional on the heartbeat read, so a job whose owner beats meanwhile, or
+    that another process took over first, is not touched.
+    """
+    unfinished = select(PlanJob).where(PlanJob.status.in_(("running", "queued")), PlanJob.owner.is_distinct_from(owner))
+    taken = []
+    for job in session.scalars(unfinished.order_by(PlanJob.created_at)).all():
+        if not is_gone(job):
+            continue
+        unchanged = update(PlanJob).where(
+            PlanJob.plan_id == job.plan_id,
+            PlanJob.status == job.status,
+            PlanJob.owner.is_(None) if job.owner is None else PlanJob.owner == job.owner,
+            PlanJob.heartbeat_at.is_(None) if job.heartbeat_at is None else PlanJob.heartbeat_at == job.heartbeat_at,
+        )
+        if job.status == "running":
+            session.execute(unchanged.values(status="failed", error="interrupted", finished_at=utcnow()))
+        elif session.execute(unchanged.values(owner=owner, heartbeat_at=utcnow())).rowcount == 1:
+            taken.append(job.plan_id)
+    return taken
+
+
+def request_cancel(session: Session, plan_id: str) -> bool:
+    """Ask a job to stop, whichever process runs it; a queued job is cancelled at once (True)."""
+    session.execute(update(PlanJob).where(PlanJob.plan_id == plan_id).values(cancel_requested=True))
+    queued = update(PlanJob).where(PlanJob.plan_id == plan_id, PlanJob.status == "queued")
+    return session.execute(queued.values(status="cancelled", finished_at=utcnow())).rowcount == 1

@@ -1,7 +1,9 @@
 """``paichan``: plan, check and generate datasets from the command line.
 
 Exit codes: 0 done, 1 the schedule breaks a rule, 2 bad input (every
-problem listed by file, row and column; never a traceback).
+problem listed by file, row and column; never a traceback), 3 internal error
+(one line), 130 interrupted; the service's commands (:mod:`api.cli`) add 4,
+database unavailable.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ errors = Console(stderr=True)
 CHECK_RESERVE_SECONDS = 0.3  # validating and writing the plan, inside --time-limit
 EXIT_INVALID = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
 
 
 def print_problems(error: DatasetError) -> None:
@@ -393,4 +396,4 @@ def run() -> None:
     except Exception as error:  # a bug of ours: say so in one line, details with --verbose
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         errors.print(f"[bold red]internal error:[/] {type(error).__name__}: {error}", highlight=False, soft_wrap=True)
-        sys.exit(3)
+        sys.exit(EXIT_INTERNAL)

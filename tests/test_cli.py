@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from solver import io
 from solver.cli import app
 from solver.validation import validate_schedule
 from tests.test_io import VALID, write_folder
+
+ROOT = Path(__file__).resolve().parents[1]
 
 runner = CliRunner()
 
@@ -145,3 +151,49 @@ def test_scenario_says_what_a_line_down_changes_and_whom_to_call(tmp_path):
     bad.write_text(json.dumps([{"kind": "line_hours", "line_id": "NOPE", "from": "2026-12-01", "to": "2026-12-01"}]))
     refused = runner.invoke(app, ["scenario", str(folder), "--edits", str(bad), "--previous", str(previous)])
     assert refused.exit_code == 2 and "edits[0].line_id" in refused.output
+
+
+# Regression (issue #13): a bad PAICHAN_DATABASE_URL printed a 100-line traceback, and an
+# unreachable or read-only database made `paichan replan` exit 3 (internal error), undocumented.
+def _paichan(tmp_path: Path, database_url: str, *arguments: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"PAICHAN_DATABASE_URL": database_url}
+    command = [sys.executable, "-c", "from api.cli import run; run()", *arguments]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def _read_only_sqlite(tmp_path: Path) -> str:
+    from api.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'ro.db'}")
+    database.migrate()
+    database.engine.dispose()
+    return f"sqlite:///file:{tmp_path / 'ro.db'}?mode=ro&uri=true"
+
+
+@pytest.mark.parametrize("command", [["replan", "--time-limit", "1"], ["serve", "--port", "1"]])
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("not a url", "not a usable database URL"),
+        ("nosuchdb://x/y", "not a usable database URL"),
+        ("sqlite:////nonexistent-folder/paichan.db", "unreachable"),
+        ("postgresql+psycopg://paichan:secret@127.0.0.1:1/paichan", "unreachable"),
+        ("read-only", "read-only"),
+    ],
+)
+def test_a_database_unavailable_is_one_line_and_exit_4(tmp_path, command, url, says):
+    url = _read_only_sqlite(tmp_path) if url == "read-only" else url
+    done = _paichan(tmp_path, url, *command)
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("database unavailable"), done.stderr
+    assert says in lines[0] and "Traceback" not in done.stderr
+    assert "secret" not in done.stderr
+
+
+def test_readme_documents_every_exit_code():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Command line") :]
+    section = section[: section.index("\n## ", 3)]
+    for code in ("0", "1", "2", "3", "4", "130"):
+        assert f"| {code} |" in section, code

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
 from api import planning, store
-from api.db import PlanJob, Publication, utcnow
+from api.db import PlanJob, Publication
 from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep, allowed_time_limit
 from api.schemas import ErrorOut, IsoDate, PlanAccepted, PlanComparison, PlanOut, PlanRequest, Published
 from solver import io
@@ -140,10 +140,9 @@ def cancel_plan(plan_id: str, session: SessionDep, _: Planner, runner: RunnerDep
     job = store.get_plan(session, plan_id)
     if job.status in FINISHED:
         raise store.Conflict(f"plan {job.plan_id} has already finished ({job.status})", status=job.status)
-    runner.cancel(job.plan_id)
-    if job.status == "queued":  # never started: cancelled now (the runner skips it when its turn comes)
-        job.status, job.finished_at = "cancelled", utcnow()
-        session.commit()
+    runner.cancel(job.plan_id)  # in the database, for whichever process runs it, and at once here
+    store.request_cancel(session, job.plan_id)  # never started: cancelled now (the runner skips it)
+    session.commit()
     session.refresh(job)
     return _plan_out(job, store.published_plan_id(session))
 
