@@ -9,6 +9,7 @@ located at the file ``upload``, never a 500.
 
 from __future__ import annotations
 
+import io
 import lzma
 import zipfile
 import zlib
@@ -36,25 +37,26 @@ def refused(message: str, file: str = UPLOAD) -> DatasetError:
     return DatasetError([Problem(file, None, None, message)])
 
 
-def open_archive(body: bytes, what: str = "a zip archive") -> zipfile.ZipFile:
-    """The archive in ``body``; an unreadable one is refused."""
-    import io
-
+def open_archive(body: bytes, limits: ArchiveLimits, what: str = "a zip archive") -> zipfile.ZipFile:
+    """The archive in ``body``; an unreadable one, or one of too many members, is refused."""
     try:
-        return zipfile.ZipFile(io.BytesIO(body))
+        archive = zipfile.ZipFile(io.BytesIO(body))
     except (*_UNREADABLE, NotImplementedError) as error:
         raise refused(f"not {what}: {error}") from None
+    count = len(archive.infolist())
+    if count > limits.max_members:
+        archive.close()
+        raise refused(f"the archive holds {count} members; at most {limits.max_members} are accepted")
+    return archive
 
 
-def members_by_name(archive: zipfile.ZipFile, limits: ArchiveLimits, known: set[str]) -> dict[str, zipfile.ZipInfo]:
+def members_by_name(archive: zipfile.ZipFile, known: set[str]) -> dict[str, zipfile.ZipInfo]:
     """The archive's members whose file name (the folders they sit in dropped) is ``known``.
 
-    The member count covers the whole archive. Two members with the same name in
+    Two members with the same name in
     different folders are refused, naming both: which of them is the dataset would be a guess.
     """
     members = archive.infolist()
-    if len(members) > limits.max_members:
-        raise refused(f"the archive holds {len(members)} members; at most {limits.max_members} are accepted")
     found: dict[str, zipfile.ZipInfo] = {}
     problems = []
     for member in members:

@@ -71,8 +71,8 @@ def _parse(body: bytes, content_type: str, limits: uploads.ArchiveLimits) -> Dat
 def _from_zip(body: bytes, limits: uploads.ArchiveLimits) -> Dataset:
     """The CSV folder in a zip: only ``plant.json`` and the known CSVs are unpacked, within ``limits``."""
     known = {"plant.json", *(f"{stem}.csv" for stem in io.TABLES)}
-    with uploads.open_archive(body) as archive:
-        members = uploads.members_by_name(archive, limits, known)
+    with uploads.open_archive(body, limits) as archive:
+        members = uploads.members_by_name(archive, known)
         contents = uploads.read_members(archive, members.values(), limits)
     with tempfile.TemporaryDirectory() as folder:
         for name, content in zip(members, contents, strict=True):
@@ -82,7 +82,7 @@ def _from_zip(body: bytes, limits: uploads.ArchiveLimits) -> Dataset:
 
 def _from_xlsx(body: bytes, limits: uploads.ArchiveLimits) -> Dataset:
     """A workbook is a zip too: every member is unpacked within ``limits`` before openpyxl sees it."""
-    with uploads.open_archive(body, "an xlsx workbook") as archive:
+    with uploads.open_archive(body, limits, "an xlsx workbook") as archive:
         uploads.read_members(archive, [m for m in archive.infolist() if not m.is_dir()], limits)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "dataset.xlsx"
