@@ -81,9 +81,13 @@ def _from_zip(body: bytes, limits: uploads.ArchiveLimits) -> Dataset:
 
 
 def _from_xlsx(body: bytes, limits: uploads.ArchiveLimits) -> Dataset:
-    """A workbook is a zip too: every member is unpacked within ``limits`` before openpyxl sees it."""
+    """A workbook is a zip too: every member is unpacked within ``limits``, and every sheet's
+    extent checked, before openpyxl sees it."""
     with uploads.open_archive(body, limits, "an xlsx workbook") as archive:
-        uploads.read_members(archive, [m for m in archive.infolist() if not m.is_dir()], limits)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        for member, content in zip(members, uploads.read_members(archive, members, limits), strict=True):
+            if member.filename.startswith("xl/worksheets/"):
+                uploads.check_sheet_extent(member.filename, content)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "dataset.xlsx"
         path.write_bytes(body)

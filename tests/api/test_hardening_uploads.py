@@ -207,6 +207,20 @@ def test_xlsx_bomb_is_refused_before_openpyxl_opens_it(client: TestClient, tmp_p
     assert "at most 200" in problem["message"]
 
 
+def test_xlsx_cell_far_away_is_refused(client: TestClient, tmp_path: Path) -> None:
+    """One cell at XFD1048576 in a tiny sheet: pandas would pad the table to 17 billion cells."""
+    members = workbook_members(tmp_path)
+    sheet = next(m for m in members if m.name == "xl/worksheets/sheet2.xml")
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    spread = deflated(sheet.name, zlib.decompress(sheet.data, -15).replace(b"</sheetData>", far))
+    started = time.perf_counter()
+    body = zip_archive([spread if m is sheet else m for m in members])
+    [problem] = problems_of(client.put("/v1/dataset", content=body, headers=XLSX))
+    assert time.perf_counter() - started < 2.0
+    assert problem["file"] == "upload"
+    assert "spans 1048576 rows by 16384 columns" in problem["message"]
+
+
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol">
 <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
