@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     max_time_limit_batch: float = 3600.0
     default_time_limit: float = 60.0
     max_body_bytes: int = 20 * 1024 * 1024
+    max_uncompressed_bytes: int = 50 * 1024 * 1024  # an uploaded zip or xlsx, all members unpacked
+    max_archive_members: int = 200  # entries in an uploaded zip or xlsx (a workbook has a few dozen)
     quote_hold_hours: float = 24.0
     job_heartbeat_seconds: float = 2.0  # a server's heartbeat of its jobs, and how often it sees a cancel
     job_stale_seconds: float = 30.0  # a job owner silent this long is gone: its jobs are taken over or failed

@@ -594,6 +594,28 @@ def write_workbook(dataset: Dataset, path: str | Path) -> None:
             pd.DataFrame(rows, columns=columns).to_excel(writer, sheet_name=stem, index=False)
 
 
+# -- spreadsheet safety ----------------------------------------------------------------
+
+# A text cell starting with one of these is run as a formula when a spreadsheet opens the file
+# (=HYPERLINK(...), +cmd|..., -2+3, @SUM(...); tab and carriage return hide the sign).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` for an exported cell: text a spreadsheet would run as a formula gets ``'`` in front.
+
+    Only text is escaped; numbers (also negative ones) and dates stay as they are.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with every cell through :func:`spreadsheet_safe`."""
+    return [{key: spreadsheet_safe(value) for key, value in row.items()} for row in rows]
+
+
 # -- schedules -------------------------------------------------------------------------
 
 ORDER_COLUMNS = (
@@ -800,15 +822,16 @@ def write_schedule_csv(schedule: dict[str, Any], folder: str | Path, dataset: Da
     """Write ``orders.csv``, ``daily_plan.csv``, ``line_loads.csv`` and, given the dataset
     (customers and regions), ``dispatch_plan.csv``; returns the paths."""
     folder = Path(folder)
+    safe = spreadsheet_safe_rows  # text that would run as a formula is escaped
     tables = {
-        "orders.csv": pd.DataFrame(schedule_order_rows(schedule, dataset), columns=order_columns(dataset)),
-        "daily_plan.csv": pd.DataFrame(daily_plan_rows(schedule, dataset), columns=list(DAILY_COLUMNS)),
+        "orders.csv": pd.DataFrame(safe(schedule_order_rows(schedule, dataset)), columns=order_columns(dataset)),
+        "daily_plan.csv": pd.DataFrame(safe(daily_plan_rows(schedule, dataset)), columns=list(DAILY_COLUMNS)),
         "line_loads.csv": pd.DataFrame(
-            schedule.get("line_loads", []), columns=["line_id", "date", "minutes_used", "minutes_available"]
+            safe(schedule.get("line_loads", [])), columns=["line_id", "date", "minutes_used", "minutes_available"]
         ),
     }
     if dataset is not None:
-        rows = dispatch_plan_rows(schedule, dataset)
+        rows = safe(dispatch_plan_rows(schedule, dataset))
         tables["dispatch_plan.csv"] = pd.DataFrame(rows, columns=list(DISPATCH_COLUMNS))
     written = []
     for name, frame in tables.items():
@@ -1089,6 +1112,11 @@ def _write_sheet(sheet: Any, spec: _SheetSpec, rows: list[dict[str, Any]], lang:
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for row in rows:
         sheet.append([_cell_value(row.get(c.key), c.kind) for c in spec.columns])
+        for cell in sheet[sheet.max_row]:
+            if spreadsheet_safe(cell.value) is not cell.value:
+                # openpyxl takes "=..." text for a formula: keep it text, and quoted as Excel
+                # quotes a typed-in 'text, so that editing the cell does not run it either
+                cell.data_type, cell.quotePrefix = "s", True
     for index, column in enumerate(spec.columns, start=1):
         number_format = _NUMBER_FORMATS.get(column.kind)
         if number_format:

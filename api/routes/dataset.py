@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import io as stdio
+import json
 import tempfile
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
-from api import ledger, store
-from api.deps import CallerDep, Planner, PromiserDep, SessionDep
+from api import ledger, store, uploads
+from api.deps import CallerDep, Planner, PromiserDep, SessionDep, SettingsDep
+from api.promising import Promiser
 from api.schemas import DatasetLoaded, ErrorOut
 from solver import io
 from solver.domain import Dataset, DatasetError, Problem
@@ -25,6 +27,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def replace_dataset(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Planner,
     promiser: PromiserDep,
     remove_orders: Annotated[
@@ -38,9 +41,16 @@ async def replace_dataset(
     their status) unless ``remove_orders=true``.
     """
     body = await request.body()
-    dataset = _parse(body, request.headers.get("content-type", "application/json"))
+    limits = uploads.ArchiveLimits(settings.max_archive_members, settings.max_uncompressed_bytes)
+    content_type = request.headers.get("content-type", "application/json")
+    # parsing a big upload takes seconds: off the event loop, so that other requests are answered meanwhile
+    dataset = await run_in_threadpool(_parse, body, content_type, limits)
+    return await run_in_threadpool(_replace, session, dataset, caller.actor, promiser, remove_orders)
+
+
+def _replace(session: Session, dataset: Dataset, actor: str, promiser: Promiser, remove_orders: bool) -> DatasetLoaded:
     ledger.serialize(session)
-    counts = store.replace_dataset(session, dataset, caller.actor, remove_orders=remove_orders)
+    counts = store.replace_dataset(session, dataset, actor, remove_orders=remove_orders)
     session.flush()
     ledger.sync_promises(session, promiser)
     session.commit()
@@ -53,32 +63,41 @@ def get_dataset(session: SessionDep, _: CallerDep) -> dict[str, Any]:
     return store.dataset_document(session)
 
 
-def _parse(body: bytes, content_type: str) -> Dataset:
+def _parse(body: bytes, content_type: str, limits: uploads.ArchiveLimits) -> Dataset:
+    """The dataset in an upload; it takes CPU seconds, so the route runs it in a worker thread."""
     kind = content_type.split(";")[0].strip().lower()
     if kind in ("application/zip", "application/x-zip-compressed"):
-        return _from_zip(body)
+        return _from_zip(body, limits)
     if kind == XLSX:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "dataset.xlsx"
-            path.write_bytes(body)
-            return io.load_workbook(path)
+        return _from_xlsx(body, limits)
     try:
-        import json
-
         document = json.loads(body or b"null")
     except (UnicodeDecodeError, ValueError) as error:
         raise DatasetError([Problem("$", None, None, f"not valid JSON: {error}")]) from None
     return io.load_json_document(document, "$")
 
 
-def _from_zip(body: bytes) -> Dataset:
-    try:
-        archive = zipfile.ZipFile(stdio.BytesIO(body))
-    except zipfile.BadZipFile:
-        raise DatasetError([Problem("upload", None, None, "not a zip archive")]) from None
-    with tempfile.TemporaryDirectory() as folder, archive:
-        for member in archive.infolist():
-            name = PurePosixPath(member.filename).name  # the CSVs may sit in a folder; never escape ours
-            if name.endswith((".csv", ".json")) and not member.is_dir():
-                (Path(folder) / name).write_bytes(archive.read(member))
+def _from_zip(body: bytes, limits: uploads.ArchiveLimits) -> Dataset:
+    """The CSV folder in a zip: only ``plant.json`` and the known CSVs are unpacked, within ``limits``."""
+    known = {"plant.json", *(f"{stem}.csv" for stem in io.TABLES)}
+    with uploads.open_archive(body, limits) as archive:
+        members = uploads.members_by_name(archive, known)
+        contents = uploads.read_members(archive, members.values(), limits)
+    with tempfile.TemporaryDirectory() as folder:
+        for name, content in zip(members, contents, strict=True):
+            (Path(folder) / name).write_bytes(content)  # a known name: never a path out of the folder
         return io.load_csv_folder(folder)
+
+
+def _from_xlsx(body: bytes, limits: uploads.ArchiveLimits) -> Dataset:
+    """A workbook is a zip too: every member is unpacked within ``limits``, and every sheet's
+    extent checked, before openpyxl sees it."""
+    with uploads.open_archive(body, limits, "an xlsx workbook") as archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        for member, content in zip(members, uploads.read_members(archive, members, limits), strict=True):
+            if member.filename.startswith("xl/worksheets/"):
+                uploads.check_sheet_extent(member.filename, content)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "dataset.xlsx"
+        path.write_bytes(body)
+        return io.load_workbook(path)

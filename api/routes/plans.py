@@ -190,5 +190,5 @@ def _csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
     buffer = stdio.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns or list(rows[0]))
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(io.spreadsheet_safe_rows(rows))  # text that would run as a formula is escaped
     return buffer.getvalue()

@@ -157,10 +157,14 @@ export function sortableTable(table, columns, rows, cell, state = { key: null, d
   return { rows: sorted };
 }
 
-/** Rows as CSV text (RFC 4180 quoting), with a BOM so that Excel reads the Chinese right. */
+/**
+ * Rows as CSV text (RFC 4180 quoting), with a BOM so that Excel reads the Chinese right.
+ * Text a spreadsheet would run as a formula (starting with = + - @, tab or carriage return)
+ * gets ' in front, as the service's exports do; numbers stay numbers.
+ */
 export function toCsv(header, rows) {
   const quote = (value) => {
-    const text = String(value ?? "");
+    const text = typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value ?? "");
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return "\uFEFF" + [header, ...rows].map((row) => row.map(quote).join(",")).join("\r\n") + "\r\n";
