@@ -16,8 +16,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAICHAN_", extra="ignore")
 
     database_url: str = "sqlite:///./paichan.db"
-    api_keys: str = ""  # "planner:KEY,sales:KEY,batch:KEY"; several keys per role allowed
-    api_keys_file: Path | None = None  # one "role:KEY" per line
+    # "planner:KEY,sales:KEY,batch:KEY"; several keys per role allowed. Also "role:name:KEY", where
+    # everything after the second ':' is the key: the way to write a key that contains ':'.
+    api_keys: str = ""
+    api_keys_file: Path | None = None  # one "role:KEY" or "role:name:KEY" per line (keys with ',' go here)
     solve_jobs: int = 1  # solves running at once; more wait in the queue
     solver_workers: int = 2  # CP-SAT threads per solve
     max_time_limit_planner: float = 600.0
@@ -25,6 +27,13 @@ class Settings(BaseSettings):
     default_time_limit: float = 60.0
     max_body_bytes: int = 20 * 1024 * 1024
     quote_hold_hours: float = 24.0
+    max_horizon_days: int = 1000  # the longest plant.json horizon_days a dataset may ask for
+
+    def model_post_init(self, _: object) -> None:
+        # the loader reads its bound from the module; the service's setting is the one in force
+        from solver import io
+
+        io.MAX_HORIZON_DAYS = self.max_horizon_days
 
     def max_time_limit(self, role: str) -> float:
         return self.max_time_limit_batch if role == "batch" else self.max_time_limit_planner

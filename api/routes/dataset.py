@@ -37,7 +37,7 @@ async def replace_dataset(
     ledger.sync_promises(session, promiser)
     session.commit()
     version = session.get(store.MasterData, 1).version
-    return DatasetLoaded(version=version, orders=len(dataset.orders), **counts)
+    return DatasetLoaded(version=version, orders=len(dataset.orders), warnings=list(dataset.load_warnings), **counts)
 
 
 @router.get("", response_model=dict[str, Any])
@@ -54,12 +54,10 @@ def _parse(body: bytes, content_type: str) -> Dataset:
             path = Path(folder) / "dataset.xlsx"
             path.write_bytes(body)
             return io.load_workbook(path)
-    try:
-        import json
-
-        document = json.loads(body or b"null")
-    except (UnicodeDecodeError, ValueError) as error:
-        raise DatasetError([Problem("$", None, None, f"not valid JSON: {error}")]) from None
+    problems: list[Problem] = []
+    document = io.parse_json_bytes(body or b"null", "$", problems)  # a key given twice is a problem
+    if problems:
+        raise DatasetError(problems)
     return io.load_json_document(document, "$")
 
 
