@@ -67,7 +67,9 @@ class DatasetLoaded(BaseModel):
     orders_added: int
     orders_changed: int
     orders_removed: int
-    warnings: list[str] = Field([], description="what the loader guessed: a CSV's encoding or separator")
+    warnings: list[str] | None = Field(
+        None, description="what the loader guessed (a CSV's encoding or separator); absent when nothing"
+    )
 
 
 class OrderIn(BaseModel):

@@ -256,7 +256,8 @@ class _Solve:
         if self.params.method in ("exact", "lns"):
             return self.params.method == "lns"
         too_many = len(self.instance.candidates) > EXACT_MAX_ORDERS or self.params.lns_rounds is not None
-        return too_many or self._exact_build_seconds() > 0.5 * self.remaining()
+        # a build under a second overruns little; a longer one must leave half the time to search
+        return too_many or self._exact_build_seconds() > max(1.0, 0.5 * self.remaining())
 
     def _exact_build_seconds(self) -> float:
         """About how long the exact model takes to build: the time limit counts the set-up too,

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/dataset", tags=["dataset"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.put("", response_model=DatasetLoaded, responses={422: {"model": ErrorOut}})
+@router.put("", response_model=DatasetLoaded, response_model_exclude_none=True, responses={422: {"model": ErrorOut}})
 async def replace_dataset(
     request: Request, session: SessionDep, caller: Planner, promiser: PromiserDep
 ) -> DatasetLoaded:
@@ -37,7 +37,9 @@ async def replace_dataset(
     ledger.sync_promises(session, promiser)
     session.commit()
     version = session.get(store.MasterData, 1).version
-    return DatasetLoaded(version=version, orders=len(dataset.orders), warnings=list(dataset.load_warnings), **counts)
+    return DatasetLoaded(
+        version=version, orders=len(dataset.orders), warnings=list(dataset.load_warnings) or None, **counts
+    )
 
 
 @router.get("", response_model=dict[str, Any])

@@ -52,7 +52,27 @@ def test_dataset_with_a_bom_loads(client: TestClient, small_document: dict) -> N
     body = b"\xef\xbb\xbf" + json.dumps(small_document).encode()
     response = client.put("/v1/dataset", content=body, headers=PLANNER | {"content-type": "application/json"})
     assert response.status_code == 200, response.text
-    assert response.json()["warnings"] == []
+    assert "warnings" not in response.json()
+
+
+def test_gb18030_csv_in_a_zip_loads_with_a_warning(client: TestClient, tmp_path: Path) -> None:
+    import io as stdio
+    import zipfile
+
+    from solver import io
+    from tests.api.conftest import small_dataset
+
+    io.write_csv_folder(small_dataset(), tmp_path / "d")
+    buffer = stdio.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        for file in sorted((tmp_path / "d").iterdir()):
+            content = file.read_bytes()
+            zipped.writestr(file.name, content.decode().encode("gb18030") if file.name == "products.csv" else content)
+    response = client.put(
+        "/v1/dataset", content=buffer.getvalue(), headers=PLANNER | {"content-type": "application/zip"}
+    )
+    assert response.status_code == 200, response.text
+    assert any("products.csv" in w and "GB18030" in w for w in response.json()["warnings"])
 
 
 @pytest.mark.parametrize(
