@@ -29,13 +29,18 @@ class _Key:
 
 
 class KeyRing:
-    """The configured keys. Entries are ``role:KEY`` or ``role:name:KEY``."""
+    """The configured keys. Entries are ``role:KEY`` or ``role:name:KEY``.
+
+    A key containing ``:`` must be written ``role:name:KEY`` (the key is all after the second
+    ``:``); as ``role:KEY`` its first part would be read as the name.
+    """
 
     def __init__(self, entries: list[str]):
         self._keys: list[_Key] = []
         per_role: dict[str, int] = {}
         for entry in entries:
-            parts = [p.strip() for p in entry.strip().split(":")]
+            # role:KEY or role:name:KEY; the key is everything after the name, ':' included
+            parts = [p.strip() for p in entry.strip().split(":", 2)]
             if len(parts) < 2 or not parts[-1]:
                 continue
             role, secret = parts[0], parts[-1]

@@ -16,8 +16,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAICHAN_", extra="ignore")
 
     database_url: str = "sqlite:///./paichan.db"
-    api_keys: str = ""  # "planner:KEY,sales:KEY,batch:KEY"; several keys per role allowed
-    api_keys_file: Path | None = None  # one "role:KEY" per line
+    # "planner:KEY,sales:KEY,batch:KEY"; several keys per role allowed. Also "role:name:KEY", where
+    # everything after the second ':' is the key: the way to write a key that contains ':'.
+    api_keys: str = ""
+    api_keys_file: Path | None = None  # one "role:KEY" or "role:name:KEY" per line (keys with ',' go here)
     solve_jobs: int = 1  # solves running at once; more wait in the queue
     solver_workers: int = 2  # CP-SAT threads per solve
     max_time_limit_planner: float = 600.0
@@ -29,6 +31,13 @@ class Settings(BaseSettings):
     quote_hold_hours: float = 24.0
     job_heartbeat_seconds: float = 2.0  # a server's heartbeat of its jobs, and how often it sees a cancel
     job_stale_seconds: float = 30.0  # a job owner silent this long is gone: its jobs are taken over or failed
+    max_horizon_days: int = 1000  # the longest plant.json horizon_days a dataset may ask for
+
+    def model_post_init(self, _: object) -> None:
+        # the loader reads its bound from the module; the service's setting is the one in force
+        from solver import io
+
+        io.MAX_HORIZON_DAYS = self.max_horizon_days
 
     def max_time_limit(self, role: str) -> float:
         return self.max_time_limit_batch if role == "batch" else self.max_time_limit_planner

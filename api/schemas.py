@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
+from solver import io
 from solver.domain import ORDER_STATUSES, ORDER_TYPES
 
 
@@ -22,6 +23,31 @@ OrderStatus = Literal[ORDER_STATUSES]  # type: ignore[valid-type]  # one list of
 OrderType = Literal[ORDER_TYPES]  # type: ignore[valid-type]
 Department = Literal["technology", "quality", "purchasing", "production"]  # a non-regular order's joint review
 Verdict = Literal["approved", "rejected"]
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):  # JSON true is no number (pydantic would read it as 1)
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def _planning_date(value: dt.date) -> dt.date:
+    if not io.EARLIEST_DATE <= value <= io.LATEST_DATE:
+        raise ValueError(f"{value} is outside the dates paichan plans ({io.EARLIEST_DATE} to {io.LATEST_DATE})")
+    return value
+
+
+def _path_safe_order_id(value: str) -> str:
+    problem = io.path_safe_id_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Quantity = Annotated[int, BeforeValidator(_no_bool), Field(gt=0, le=io.MAX_QUANTITY)]
+PlanningDate = Annotated[dt.date, AfterValidator(_planning_date)]
+OrderId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_path_safe_order_id)]
+Seed = Annotated[int, BeforeValidator(_no_bool), Field(ge=-(2**31), le=2**31 - 1, description="an int32")]
 
 
 class ProblemOut(BaseModel):
@@ -72,6 +98,9 @@ class DatasetLoaded(BaseModel):
     orders_added: int
     orders_changed: int
     orders_removed: int
+    warnings: list[str] | None = Field(
+        None, description="what the loader guessed (a CSV's encoding or separator); absent when nothing"
+    )
 
 
 class OrderIn(BaseModel):
@@ -79,14 +108,14 @@ class OrderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    order_id: str = Field(min_length=1, max_length=100)
+    order_id: OrderId
     product_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(gt=0)
-    due_date: dt.date
+    quantity: Quantity
+    due_date: PlanningDate
     customer_id: str | None = None
     priority: int = Field(1, ge=1, le=10)
     status: OrderStatus = "received"
-    earliest_start: dt.date | None = None
+    earliest_start: PlanningDate | None = None
     pinned_line: str | None = None
     order_type: OrderType = "regular"
     deposit_ratio: float | None = Field(None, ge=0, le=1)
@@ -100,11 +129,11 @@ class OrderChange(BaseModel):
 
     reason: str = Field(min_length=1)
     product_id: str | None = None
-    quantity: int | None = Field(None, gt=0)
-    due_date: dt.date | None = None
+    quantity: Quantity | None = None
+    due_date: PlanningDate | None = None
     customer_id: str | None = None
     priority: int | None = Field(None, ge=1, le=10)
-    earliest_start: dt.date | None = None
+    earliest_start: PlanningDate | None = None
     order_type: OrderType | None = None
     deposit_ratio: float | None = Field(None, ge=0, le=1)
 
@@ -115,7 +144,7 @@ class PinIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     line_id: str = Field(min_length=1, max_length=100)
-    start_date: dt.date
+    start_date: PlanningDate
     reason: str = Field(min_length=1)
 
 
@@ -188,7 +217,7 @@ class PlanRequest(BaseModel):
     time_limit_s: float | None = Field(None, gt=0)
     baseline: str | None = Field(None, description='"current" (the published plan), a plan_id, or null')
     frozen_days: int | None = Field(None, ge=0)
-    seed: int = 0
+    seed: Seed = 0
     name: str = Field("", max_length=200, description="the planner's name for the plan")
     note: str = Field("", max_length=2000, description="why the plan was made, for whoever reads the list later")
 
@@ -242,8 +271,8 @@ class FeasibilityRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(gt=0)
-    due_date: dt.date
+    quantity: Quantity
+    due_date: PlanningDate
     customer_id: str | None = None
     priority: int = Field(1, ge=1, le=10)
     order_type: OrderType = "regular"

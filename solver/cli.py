@@ -72,7 +72,7 @@ def solve(
     lang: Annotated[str, typer.Option(help="Language of the workbook: zh or en.")] = "zh",
     time_limit: Annotated[float, typer.Option(help="Seconds, everything included.", min=0.1)] = 30.0,
     workers: Annotated[int, typer.Option(help="CP-SAT worker threads.", min=1)] = 2,
-    seed: Annotated[int, typer.Option(help="Random seed of the search.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the search (an int32).", min=-(2**31), max=2**31 - 1)] = 0,
     previous: Annotated[Path | None, typer.Option(help="Previous schedule (JSON) for stable replanning.")] = None,
     frozen_days: Annotated[int | None, typer.Option(help="Frozen window in working days (default: plant's).")] = None,
     method: Annotated[str, typer.Option(help="auto (by size), exact (one CP-SAT model) or lns.")] = "auto",
@@ -92,6 +92,8 @@ def solve(
         baseline = io.load_schedule(previous) if previous else None
     except DatasetError as error:
         raise _bad_input(error) from None
+    for warning in data.load_warnings:
+        errors.print(f"[yellow]{say('warning')}:[/] {warning}", highlight=False, soft_wrap=True)
     budget = time_limit - (time.monotonic() - PROCESS_STARTED) - CHECK_RESERVE_SECONDS
     params = engine.SolveParams(
         time_limit=max(0.1, budget),

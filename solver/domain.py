@@ -216,6 +216,8 @@ class Dataset:
     arrivals: tuple[Arrival, ...] = ()
     customers: tuple[Customer, ...] = ()
     inventory: tuple[InventoryFigure, ...] = ()
+    # what the loader guessed (a file's encoding or separator): for the planner to read, not data
+    load_warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
     def create(cls, **tables: object) -> Dataset:

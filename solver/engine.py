@@ -43,6 +43,9 @@ REPRODUCIBLE_SUBSOLVE_WORK = 0.2  # CP-SAT deterministic seconds per sub-solve w
 # model then the sequence search reach 307-308 where the LNS stops at 315-338; at 500 (M)
 # the model is far behind (465-476 against 406)
 EXACT_MAX_ORDERS = 300
+# Lateness thresholds (one Boolean per option and day past the due date) the exact model's
+# Python build makes per second on a loaded 2-core machine: 1,000 days x 289 orders took ~7 s.
+EXACT_STEPS_PER_SECOND = 25_000
 SEQUENCE_EVALUATIONS = 50_000  # sequence-search moves, when runs must be reproducible
 FIRST_STAGE_SHARE = 0.5  # of the time left, for unscheduled + lateness; the rest for stability + holding
 
@@ -252,7 +255,16 @@ class _Solve:
     def _use_lns(self) -> bool:
         if self.params.method in ("exact", "lns"):
             return self.params.method == "lns"
-        return len(self.instance.candidates) > EXACT_MAX_ORDERS or self.params.lns_rounds is not None
+        too_many = len(self.instance.candidates) > EXACT_MAX_ORDERS or self.params.lns_rounds is not None
+        # a build under a second overruns little; a longer one must leave half the time to search
+        return too_many or self._exact_build_seconds() > max(1.0, 0.5 * self.remaining())
+
+    def _exact_build_seconds(self) -> float:
+        """About how long the exact model takes to build: the time limit counts the set-up too,
+        and a long horizon makes a model that alone would take longer than the limit."""
+        horizon = self.instance.horizon
+        steps = sum(len(c.options) * max(0, horizon - max(c.due_day, c.earliest_day)) for c in self.instance.candidates)
+        return steps / EXACT_STEPS_PER_SECOND
 
     def _run_lns(self) -> _Plan:
         """List schedule, then neighbourhoods re-solved with CP-SAT until the time is up."""

@@ -8,9 +8,14 @@ them is raised at the end. Nothing is half-loaded.
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
+import io as stdio
 import json
+import logging
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +47,8 @@ from solver.domain import (
     Source,
 )
 
+log = logging.getLogger(__name__)
+
 REQUIRED_TABLES = ("lines", "products", "routings", "orders")
 OPTIONAL_TABLES = (
     "line_calendar",
@@ -61,17 +68,66 @@ class _Invalid(ValueError):
 # -- cell parsers --------------------------------------------------------------
 
 
+# -- bounds: every value a file can carry has one ------------------------------------
+
+MAX_HORIZON_DAYS = int(os.environ.get("PAICHAN_MAX_HORIZON_DAYS") or 1000)  # the service may set it (api.config)
+EARLIEST_DATE, LATEST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # official holiday data spans these
+MAX_QUANTITY = 2**31 - 1  # order quantities are int32 in the database and the solver's arrays
+MAX_AMOUNT = 1e12  # material quantities (on hand, arrivals, per unit) and inventory figures
+HOURS_PER_DAY = 24.0
+MAX_SETUP_HOURS = 30 * 24.0  # a month of round-the-clock work: longer is a unit mistake
+MAX_TRANSIT_DAYS = 365
+MAX_UNITS_PER_HOUR = 1e6
+# One unit per 1,000 hours (six weeks round the clock) is slower than any line. With it the
+# largest order (MAX_QUANTITY units) needs 60 * MAX_QUANTITY / MIN_UNITS_PER_HOUR ~ 1.3e14 run
+# minutes: exact as a float (< 2**53) and an int64, never an overflow. Keeping run minutes
+# inside int32 for every quantity would need 60 units an hour at least, which refuses real
+# heavy-equipment routings; an order too long for the horizon is left unscheduled instead.
+MIN_UNITS_PER_HOUR = 1e-3
+# An order id is a segment of its web address (/v1/orders/{order_id}): no slash and nothing
+# a browser or proxy rewrites there.
+PATH_UNSAFE = frozenset("/\\?#%")
+
+
+def _control_characters(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
 def _text(value: str) -> str:
-    return value.strip()
+    text = value.strip()
+    if _control_characters(text):
+        raise _Invalid("contains a control character (such as a NUL byte or a line break)")
+    return text
 
 
 MAX_ID_LENGTH = 100  # ids are keys in files, databases and URLs
 
 
 def _identifier(value: str) -> str:
-    text = value.strip()
+    text = _text(value)
     if len(text) > MAX_ID_LENGTH:
         raise _Invalid(f"an id may have at most {MAX_ID_LENGTH} characters, this one has {len(text)}")
+    return text
+
+
+def path_safe_id_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an order id (it is part of the order's web address), or ``None``."""
+    unsafe = sorted({ch for ch in text if ch in PATH_UNSAFE})
+    if unsafe:
+        shown = " ".join(unsafe)
+        return f"an order id may not contain {shown} (it is part of the order's web address)"
+    if text in (".", ".."):
+        return f"{text!r} cannot be an order id (it is part of the order's web address)"
+    if _control_characters(text):
+        return "an order id may not contain a control character"
+    return None
+
+
+def _order_id(value: str) -> str:
+    text = _identifier(value)
+    problem = path_safe_id_problem(text)
+    if problem:
+        raise _Invalid(problem)
     return text
 
 
@@ -85,18 +141,30 @@ def _number(value: str) -> float:
     return number
 
 
-def _positive(value: str) -> float:
-    number = _number(value)
-    if number <= 0:
-        raise _Invalid(f"must be greater than 0, got {value}")
-    return number
+def _shown(number: float) -> str:
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"
 
 
-def _non_negative(value: str) -> float:
-    number = _number(value)
-    if number < 0:
-        raise _Invalid(f"must not be negative, got {value}")
-    return number
+def _between(low: float, high: float, *, above_low: bool = False, whole: bool = False) -> Callable[[str], Any]:
+    """A parser of numbers in ``[low, high]`` (``(low, high]`` with ``above_low``), whole ones only if asked."""
+
+    def parse(value: str) -> Any:
+        number = _whole(value) if whole else _number(value)
+        if above_low and number <= low:
+            raise _Invalid(f"must be greater than {_shown(low)}, got {value}")
+        if number < low:
+            if low == 0:
+                raise _Invalid(f"must not be negative, got {value}")
+            if whole and low == 1:
+                raise _Invalid(f"must be a whole number greater than 0, got {value}")
+            if number <= 0:
+                raise _Invalid(f"must be greater than 0, got {value}")
+            raise _Invalid(f"must be at least {_shown(low)}, got {value}")
+        if number > high:
+            raise _Invalid(f"must be at most {_shown(high)}, got {value}")
+        return number
+
+    return parse
 
 
 def _whole(value: str) -> int:
@@ -106,18 +174,13 @@ def _whole(value: str) -> int:
     return int(number)
 
 
-def _positive_whole(value: str) -> int:
-    number = _whole(value)
-    if number <= 0:
-        raise _Invalid(f"must be a whole number greater than 0, got {value}")
-    return number
-
-
-def _non_negative_whole(value: str) -> int:
-    number = _whole(value)
-    if number < 0:
-        raise _Invalid(f"must not be negative, got {value}")
-    return number
+_hours_of_day = _between(0, HOURS_PER_DAY)
+_units_per_hour = _between(MIN_UNITS_PER_HOUR, MAX_UNITS_PER_HOUR)
+_setup_hours = _between(0, MAX_SETUP_HOURS)
+_positive_amount = _between(0, MAX_AMOUNT, above_low=True)
+_amount = _between(0, MAX_AMOUNT)
+_transit_days = _between(0, MAX_TRANSIT_DAYS, whole=True)
+_quantity = _between(1, MAX_QUANTITY, whole=True)
 
 
 def _priority(value: str) -> int:
@@ -133,9 +196,12 @@ def _date(value: str) -> dt.date:
     if len(text) > 10 and text[10] in " T" and text[11:].strip("0:. ") == "":
         text = text[:10]
     try:
-        return dt.date.fromisoformat(text)
+        date = dt.date.fromisoformat(text)
     except ValueError:
         raise _Invalid(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if not EARLIEST_DATE <= date <= LATEST_DATE:
+        raise _Invalid(f"{date} is outside the dates paichan plans ({EARLIEST_DATE} to {LATEST_DATE})")
+    return date
 
 
 def _clock(value: str) -> dt.time:
@@ -204,12 +270,12 @@ TABLES: dict[str, _Table] = {
         _Table(
             "lines",
             Line,
-            (_col("line_id", _identifier, True), _col("hours_per_day", _non_negative, True), _col("name", _text)),
+            (_col("line_id", _identifier, True), _col("hours_per_day", _hours_of_day, True), _col("name", _text)),
         ),
         _Table(
             "line_calendar",
             LineCalendarEntry,
-            (_col("line_id", _identifier, True), _col("date", _date, True), _col("hours", _non_negative, True)),
+            (_col("line_id", _identifier, True), _col("date", _date, True), _col("hours", _hours_of_day, True)),
         ),
         _Table("calendar", CalendarException, (_col("date", _date, True), _col("working", _flag, True))),
         _Table(
@@ -221,8 +287,8 @@ TABLES: dict[str, _Table] = {
             (
                 _col("product_id", _identifier, True),
                 _col("line_id", _identifier, True),
-                _col("units_per_hour", _positive, True),
-                _col("setup_hours", _non_negative),
+                _col("units_per_hour", _units_per_hour, True),
+                _col("setup_hours", _setup_hours),
             ),
         ),
         _Table(
@@ -231,18 +297,18 @@ TABLES: dict[str, _Table] = {
             (
                 _col("product_id", _identifier, True),
                 _col("material_id", _identifier, True),
-                _col("qty_per_unit", _positive, True),
+                _col("qty_per_unit", _positive_amount, True),
             ),
         ),
         _Table(
             "materials",
             Material,
-            (_col("material_id", _identifier, True), _col("on_hand", _non_negative, True), _col("name", _text)),
+            (_col("material_id", _identifier, True), _col("on_hand", _amount, True), _col("name", _text)),
         ),
         _Table(
             "arrivals",
             Arrival,
-            (_col("material_id", _identifier, True), _col("date", _date, True), _col("qty", _positive, True)),
+            (_col("material_id", _identifier, True), _col("date", _date, True), _col("qty", _amount, True)),
         ),
         _Table(
             "customers",
@@ -251,16 +317,16 @@ TABLES: dict[str, _Table] = {
                 _col("customer_id", _identifier, True),
                 _col("name", _text),
                 _col("region", _text),
-                _col("transit_days", _non_negative_whole),
+                _col("transit_days", _transit_days),
             ),
         ),
         _Table(
             "orders",
             Order,
             (
-                _col("order_id", _identifier, True),
+                _col("order_id", _order_id, True),
                 _col("product_id", _identifier, True),
-                _col("quantity", _positive_whole, True),
+                _col("quantity", _quantity, True),
                 _col("due_date", _date, True),
                 _col("customer_id", _identifier),
                 _col("priority", _priority),
@@ -277,9 +343,9 @@ TABLES: dict[str, _Table] = {
             InventoryFigure,
             (
                 _col("product_id", _identifier, True),
-                _col("stock_ceiling", _non_negative),
-                _col("in_transit", _non_negative),
-                _col("forecast_week", _non_negative),
+                _col("stock_ceiling", _amount),
+                _col("in_transit", _amount),
+                _col("forecast_week", _amount),
             ),
         ),
     )
@@ -341,7 +407,12 @@ def _parse_table(raw: _RawTable, table: _Table, problems: list[Problem]) -> list
         label = raw.row_label(index)
         values: dict[str, Any] = {}
         for column in table.columns:
-            text = row.get(column.name, "").strip()
+            cell = row.get(column.name, "")
+            if isinstance(cell, _BadCell):
+                problems.append(Problem(raw.file, label, column.name, str(cell)))
+                values[column.field or column.name] = None
+                continue
+            text = cell.strip()
             if text == "":
                 if column.required:
                     problems.append(Problem(raw.file, label, column.name, "value is required"))
@@ -365,35 +436,64 @@ def _parse_plant(document: Any, file: str, problems: list[Problem]) -> Plant | N
         problems.append(Problem(file, None, "plan_start", "value is required"))
     for key, parse in (
         ("plan_start", _date),
-        ("horizon_days", _positive_whole),
-        ("frozen_days", _non_negative_whole),
+        ("horizon_days", _between(1, MAX_HORIZON_DAYS, whole=True)),
+        ("frozen_days", _between(0, MAX_HORIZON_DAYS, whole=True)),
         ("day_start", _clock),
     ):
         if document.get(key) not in (None, ""):
             try:
-                values[key] = parse(str(document[key]))
+                values[key] = parse(_plant_scalar(document[key]))
             except _Invalid as error:
                 problems.append(Problem(file, None, key, str(error)))
+    horizon = values.get("horizon_days", Plant.horizon_days)
+    if values.get("frozen_days", 0) > horizon:
+        problems.append(Problem(file, None, "frozen_days", f"must not exceed horizon_days ({horizon})"))
     for key in ("workdays", "release_weekdays"):
         if key in document:
             days = document[key]
-            if not isinstance(days, list) or any(d not in WEEKDAYS for d in days):
+            if not isinstance(days, list) or any(not isinstance(d, str) or d not in WEEKDAYS for d in days):
                 problems.append(Problem(file, None, key, f"must be a list of {', '.join(WEEKDAYS)}"))
+            elif key == "workdays" and not days:
+                problems.append(Problem(file, None, key, "the plant needs at least one workday"))
             else:
                 values[key] = tuple(days)
     if "holiday_country" in document:
         country = document["holiday_country"]
         if country is not None and not isinstance(country, str):
             problems.append(Problem(file, None, "holiday_country", "must be a country code or null"))
+        elif country and not known_holiday_country(country):
+            message = f"no holiday data for country {country!r}: give an ISO code such as CN, DE or US, or null"
+            problems.append(Problem(file, None, "holiday_country", message))
         else:
-            values["holiday_country"] = country or None
+            values["holiday_country"] = country.strip().upper() if country else None
     if "plan_start" not in values:
         return None
     return Plant(**values)
 
 
+def _plant_scalar(value: Any) -> str:
+    """A plant value as the text its parser reads; ``true`` and lists are no numbers or dates."""
+    if isinstance(value, (bool, list, dict)):
+        raise _Invalid(f"{json.dumps(value)[:40]} is not a number, date or time")
+    return str(value)
+
+
+def known_holiday_country(country: str) -> bool:
+    """Whether holidays of ``country`` are known (CN from chinese_calendar, others from holidays)."""
+    code = country.strip().upper()
+    if code == "CN":
+        return True
+    import holidays  # only needed for plants outside China
+
+    return code in holidays.list_supported_countries()
+
+
 def _build(
-    plant: Plant | None, tables: dict[str, _RawTable], problems: list[Problem], missing_label: Callable[[str], str]
+    plant: Plant | None,
+    tables: dict[str, _RawTable],
+    problems: list[Problem],
+    missing_label: Callable[[str], str],
+    warnings: list[str] | None = None,
 ) -> Dataset:
     for stem in REQUIRED_TABLES:
         if stem not in tables:
@@ -405,7 +505,9 @@ def _build(
     problems += checked.problems()
     if plant is None or problems:
         raise DatasetError(problems)
-    return checked
+    for warning in warnings or ():
+        log.warning(warning)
+    return dataclasses.replace(checked, load_warnings=tuple(warnings or ()))
 
 
 # -- public loaders -------------------------------------------------------------------
@@ -426,30 +528,114 @@ def load_dataset(path: str | Path) -> Dataset:
 
 
 def load_csv_folder(folder: str | Path) -> Dataset:
+    """Load a CSV folder: ``plant.json`` and one CSV per table.
+
+    Excel's exports are read as they come: UTF-8 with or without a BOM, else GB18030 (what
+    Excel writes as "CSV" on a Chinese Windows), and ``;`` or tab separators (European
+    Excel); each guess is a warning naming the file (:attr:`Dataset.load_warnings`).
+    """
     folder = Path(folder)
     problems: list[Problem] = []
+    warnings: list[str] = []
     plant = None
     plant_file = folder / "plant.json"
     if not plant_file.exists():
         problems.append(Problem("plant.json", None, None, "required file is missing"))
     else:
-        try:
-            plant = _parse_plant(json.loads(plant_file.read_text(encoding="utf-8")), "plant.json", problems)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            problems.append(Problem("plant.json", None, None, f"not valid JSON: {error}"))
+        document = parse_json_bytes(plant_file.read_bytes(), "plant.json", problems)
+        if document is not None:
+            plant = _parse_plant(document, "plant.json", problems)
     tables: dict[str, _RawTable] = {}
     for stem in TABLES:
         file = folder / f"{stem}.csv"
         if file.exists():
-            try:
-                frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
-            except (pd.errors.ParserError, UnicodeDecodeError) as error:
-                problems.append(Problem(file.name, None, None, f"cannot be read as UTF-8 CSV: {error}"))
-                continue
-            except pd.errors.EmptyDataError:
-                frame = pd.DataFrame()
-            tables[stem] = _frame_to_raw(frame, file.name)
-    return _build(plant, tables, problems, lambda stem: f"{stem}.csv")
+            raw = read_csv_table(file.read_bytes(), file.name, problems, warnings)
+            if raw is not None:
+                tables[stem] = raw
+    return _build(plant, tables, problems, lambda stem: f"{stem}.csv", warnings)
+
+
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _decode(content: bytes, file: str, warnings: list[str]) -> str | None:
+    """UTF-8 (a BOM dropped), else GB18030; ``None`` when neither reads."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = content.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    warnings.append(f"{file} is not UTF-8: read as GB18030 (Chinese Excel's CSV); save it as CSV UTF-8 to be sure")
+    return text
+
+
+def read_csv_table(content: bytes, file: str, problems: list[Problem], warnings: list[str]) -> _RawTable | None:
+    """A CSV file as a raw table: encoding and separator detected, every bad row a problem."""
+    text = _decode(content, file, warnings)
+    if text is None:
+        problems.append(Problem(file, None, None, "cannot be read: neither UTF-8 nor GB18030 text"))
+        return None
+    if "\x00" in text:
+        problems.append(Problem(file, None, None, "contains NUL bytes: not a CSV text file"))
+        return None
+    lines = text.splitlines()
+    header_line = next((line for line in lines if line.strip()), "")
+    # the separator is the one the header uses most (a header has no quoted separators in practice)
+    delimiter = max(CSV_DELIMITERS, key=lambda d: (header_line.count(d), d == ","))
+    if delimiter != "," and header_line.count(delimiter):
+        shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
+        warnings.append(f"{file} is separated by {shown}, not ',': read it that way")
+    try:
+        rows = list(csv.reader(stdio.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True))
+    except csv.Error as error:
+        problems.append(Problem(file, None, None, f"cannot be read as CSV: {error}"))
+        return None
+    while rows and not any(cell.strip() for cell in rows[0]):
+        rows.pop(0)
+    if not rows:
+        return _RawTable(file, [], [], _csv_row_label)
+    columns = [c.strip() for c in rows[0]]
+    seen: set[str] = set()
+    for name in columns:
+        if name and name in seen:
+            problems.append(Problem(file, 1, name, "column appears twice in the header"))
+        seen.add(name)
+    records = []
+    for index, cells in enumerate(rows[1:]):
+        extra = [c for c in cells[len(columns) :] if c.strip()]
+        if extra:
+            message = f"has {len(cells)} cells but the header has {len(columns)} columns"
+            problems.append(Problem(file, _csv_row_label(index), None, message))
+        cells = cells + [""] * (len(columns) - len(cells))
+        records.append({c: v.strip() for c, v in zip(columns, cells, strict=False) if c})
+    return _RawTable(file, [c for c in columns if c], records, _csv_row_label)
+
+
+def parse_json_bytes(content: bytes, file: str, problems: list[Problem]) -> Any | None:
+    """A JSON document (UTF-8, a BOM allowed); a key given twice in one object is a problem,
+    not silently the last one. ``None`` (and a problem) when it is no JSON."""
+    duplicates: list[str] = []
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in found:
+                duplicates.append(key)
+            found[key] = value
+        return found
+
+    try:
+        text = content.decode("utf-8-sig")
+        document = json.loads(text, object_pairs_hook=unique_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        problems.append(Problem(file, None, None, f"not valid JSON: {error}"))
+        return None
+    for key in dict.fromkeys(duplicates):
+        problems.append(Problem(file, None, key, f"key {key!r} is given twice in one object: remove one"))
+    return None if duplicates else document
 
 
 def load_json_document(document: Any, file: str = "$") -> Dataset:
@@ -481,20 +667,28 @@ def load_json_document(document: Any, file: str = "$") -> Dataset:
     return _build(plant, tables, problems, lambda stem: f"{file}.{stem}")
 
 
+class _BadCell(str):
+    """A JSON cell no column can read (a list, an object, a number too long); its text is why."""
+
+
 def _json_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return "true" if value else "false"  # a flag reads it; no number does
+    if isinstance(value, (list, dict)):
+        return _BadCell(f"must be a single value, not a JSON {'list' if isinstance(value, list) else 'object'}")
+    if isinstance(value, int) and value.bit_length() > 63:
+        return _BadCell("number is too large")
     return str(value)
 
 
 def load_json_file(path: str | Path) -> Dataset:
     path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DatasetError([Problem(path.name, None, None, f"not valid JSON: {error}")]) from None
+    problems: list[Problem] = []
+    document = parse_json_bytes(path.read_bytes(), path.name, problems)
+    if problems:
+        raise DatasetError(problems)
     return load_json_document(document, path.name)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +22,12 @@ router = APIRouter(prefix="/v1/dataset", tags=["dataset"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.put("", response_model=DatasetLoaded, responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+@router.put(
+    "",
+    response_model=DatasetLoaded,
+    response_model_exclude_none=True,
+    responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
 async def replace_dataset(
     request: Request,
     session: SessionDep,
@@ -55,7 +59,9 @@ def _replace(session: Session, dataset: Dataset, actor: str, promiser: Promiser,
     ledger.sync_promises(session, promiser)
     session.commit()
     version = session.get(store.MasterData, 1).version
-    return DatasetLoaded(version=version, orders=len(dataset.orders), **counts)
+    return DatasetLoaded(
+        version=version, orders=len(dataset.orders), warnings=list(dataset.load_warnings) or None, **counts
+    )
 
 
 @router.get("", response_model=dict[str, Any])
@@ -70,10 +76,10 @@ def _parse(body: bytes, content_type: str, limits: uploads.ArchiveLimits) -> Dat
         return _from_zip(body, limits)
     if kind == XLSX:
         return _from_xlsx(body, limits)
-    try:
-        document = json.loads(body or b"null")
-    except (UnicodeDecodeError, ValueError) as error:
-        raise DatasetError([Problem("$", None, None, f"not valid JSON: {error}")]) from None
+    problems: list[Problem] = []
+    document = io.parse_json_bytes(body or b"null", "$", problems)  # a key given twice is a problem
+    if problems:
+        raise DatasetError(problems)
     return io.load_json_document(document, "$")
 
 
