@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from api import store
 from api.auth import KeyRing
@@ -159,6 +160,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(store.NotFound)
     async def not_found(_: Request, error: store.NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_conflict(_: Request, error: IntegrityError) -> JSONResponse:
+        # two requests wrote the same key at once (the loser's transaction is rolled back as its
+        # session closes); the database kept the first, so this one is a conflict, not a crash
+        log.info("integrity conflict answered 409: %s", error.orig)
+        message = "the change clashes with data saved at the same moment (an id already taken?): reload and retry"
+        return JSONResponse({"detail": message, "message": message, "code": "conflict"}, status_code=409)
 
     @app.exception_handler(store.Conflict)
     async def conflict(_: Request, error: store.Conflict) -> JSONResponse:

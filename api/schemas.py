@@ -142,6 +142,7 @@ class OrderOut(BaseModel):
     pinned_start: dt.date | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
+    version: int = Field(description='bumped by every change; the ETag W/"<version>" to send as If-Match')
 
 
 class OrderWithHistory(OrderOut):
