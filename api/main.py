@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not len(app.state.keys):
         log.warning("no API keys configured (PAICHAN_API_KEYS): every /v1 call will be refused")
     _add_error_handlers(app)
+    app.add_middleware(JsonDepthLimit, max_depth=MAX_JSON_DEPTH)  # inside the size limit: reads what it let in
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadGauge, counter=requests)
     for router in (
@@ -138,6 +140,69 @@ class BodySizeLimit:
     async def _too_large(self, send) -> None:
         response = JSONResponse({"detail": f"request body above {self.max_bytes} bytes"}, status_code=413)
         await response({"type": "http"}, _no_receive, send)
+
+
+MAX_JSON_DEPTH = 32  # the deepest body the API takes (a dataset, a scenario's edits) is 5 levels
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_JSON = ("application/zip", "application/x-zip-compressed", "multipart/", "application/vnd.openxmlformats")
+
+
+def json_too_deep(body: bytes, max_depth: int) -> bool:
+    """Whether ``body``, read as JSON, nests arrays and objects deeper than ``max_depth``.
+
+    Without recursion: strings are cut out, only brackets kept, and innermost pairs removed
+    ``max_depth`` times; an unbalanced body is left for the JSON parser to refuse.
+    """
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_A_BRACKET)
+    for _ in range(max_depth):
+        brackets, removed = _INNERMOST_PAIR.subn(b"", brackets)
+        if not brackets or not removed:
+            return False
+    return _INNERMOST_PAIR.search(brackets) is not None
+
+
+class JsonDepthLimit:
+    """Refuse JSON bodies nested deeper than ``max_depth`` with a 422, before anything parses them.
+
+    Python's JSON decoder and pydantic recurse once per level: about 950 levels (fewer under a
+    deep server stack) end in ``RecursionError``, which FastAPI and ``PUT /v1/dataset`` answered
+    with 400 or 500.
+    """
+
+    def __init__(self, app, max_depth: int):
+        self.app, self.max_depth = app, max_depth
+
+    async def __call__(self, scope, receive, send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1").lower()
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD") or content_type.startswith(_NOT_JSON):
+            await self.app(scope, receive, send)
+            return
+        messages, body = [], b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if json_too_deep(body, self.max_depth):
+            message = f"JSON nested deeper than {self.max_depth} levels"
+            problem = {"file": "body", "row": None, "column": "$", "message": message}
+            problem |= {"code": "json_too_deep", "params": {"max_depth": self.max_depth}}
+            await JSONResponse({"detail": "1 problem(s) in the request", "problems": [problem]}, 422)(
+                scope, receive, send
+            )
+            return
+
+        async def replay() -> dict[str, Any]:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
 
 async def _no_receive() -> dict[str, Any]:  # pragma: no cover - a response never reads

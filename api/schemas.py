@@ -15,6 +15,30 @@ Department = Literal["technology", "quality", "purchasing", "production"]  # a n
 Verdict = Literal["approved", "rejected"]
 
 
+MAX_INT = 2_147_483_647  # the largest INTEGER PostgreSQL stores: every whole number a request carries stays below
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RequestBody(BaseModel):
+    """A request body: no string in it may hold a NUL character (PostgreSQL refuses them in text)."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("contains a NUL character (\\u0000)")
+        return value
+
+
 class ProblemOut(BaseModel):
     file: str
     row: int | str | None = None
@@ -43,14 +67,14 @@ class DatasetLoaded(BaseModel):
     orders_removed: int
 
 
-class OrderIn(BaseModel):
+class OrderIn(RequestBody):
     """A new order. Sales' orders always start as ``received``."""
 
     model_config = ConfigDict(extra="forbid")
 
     order_id: str = Field(min_length=1, max_length=100)
     product_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_INT)
     due_date: dt.date
     customer_id: str | None = None
     priority: int = Field(1, ge=1, le=10)
@@ -62,14 +86,14 @@ class OrderIn(BaseModel):
     reason: str = ""
 
 
-class OrderChange(BaseModel):
+class OrderChange(RequestBody):
     """A change to an order; ``reason`` records the customer's written confirmation."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1)
     product_id: str | None = None
-    quantity: int | None = Field(None, gt=0)
+    quantity: int | None = Field(None, gt=0, le=MAX_INT)
     due_date: dt.date | None = None
     customer_id: str | None = None
     priority: int | None = Field(None, ge=1, le=10)
@@ -77,8 +101,16 @@ class OrderChange(BaseModel):
     order_type: OrderType | None = None
     deposit_ratio: float | None = Field(None, ge=0, le=1)
 
+    @field_validator("product_id", "quantity", "due_date", "priority", "order_type")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # left out means "unchanged"; null would blank a field every order must have
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep its value")
+        return value
 
-class PinIn(BaseModel):
+
+class PinIn(RequestBody):
     """The planner's manual placement: the order runs on ``line_id`` and its first production day is ``start_date``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -88,13 +120,13 @@ class PinIn(BaseModel):
     reason: str = Field(min_length=1)
 
 
-class UnpinIn(BaseModel):
+class UnpinIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1)
 
 
-class StatusMove(BaseModel):
+class StatusMove(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     status: OrderStatus
@@ -111,7 +143,7 @@ class StatusMove(BaseModel):
         return value
 
 
-class InfoNote(BaseModel):
+class InfoNote(RequestBody):
     """What information is missing (or what the customer sent)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -152,13 +184,13 @@ class OrderWithHistory(OrderOut):
     promise: PromiseOut | None = None
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     time_limit_s: float | None = Field(None, gt=0)
     baseline: str | None = Field(None, description='"current" (the published plan), a plan_id, or null')
-    frozen_days: int | None = Field(None, ge=0)
-    seed: int = 0
+    frozen_days: int | None = Field(None, ge=0, le=MAX_INT)
+    seed: int = Field(0, ge=0, le=MAX_INT)
     name: str = Field("", max_length=200, description="the planner's name for the plan")
     note: str = Field("", max_length=2000, description="why the plan was made, for whoever reads the list later")
 
@@ -207,11 +239,11 @@ class Published(BaseModel):
     published_at: dt.datetime
 
 
-class FeasibilityRequest(BaseModel):
+class FeasibilityRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     product_id: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_INT)
     due_date: dt.date
     customer_id: str | None = None
     priority: int = Field(1, ge=1, le=10)
@@ -261,7 +293,7 @@ class QuoteOut(BaseModel):
     order_id: str | None = None
 
 
-class QuoteConfirm(BaseModel):
+class QuoteConfirm(RequestBody):
     """Optional: the deposit paid, recorded as the order is confirmed (a special order needs 30 %)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -277,7 +309,7 @@ class QuoteConfirmed(BaseModel):
 Department = Literal["technology", "quality", "purchasing", "production"]
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(RequestBody):
     """One department's verdict in the joint review of a non-regular order."""
 
     model_config = ConfigDict(extra="forbid")
