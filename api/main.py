@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from api import store
 from api.auth import KeyRing
@@ -233,6 +234,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         log.info("integrity conflict answered 409: %s", error.orig)
         message = "the change clashes with data saved at the same moment (an id already taken?): reload and retry"
         return JSONResponse({"detail": message, "message": message, "code": "conflict"}, status_code=409)
+
+    @app.exception_handler(StaleDataError)
+    async def stale_write(_: Request, error: StaleDataError) -> JSONResponse:
+        # a write from a version another request replaced, outside a route's order_guard
+        message = "an order was changed by someone else meanwhile: reload and retry"
+        return JSONResponse({"detail": message, "message": message, "code": "order_changed"}, status_code=409)
 
     @app.exception_handler(store.Conflict)
     async def conflict(_: Request, error: store.Conflict) -> JSONResponse:

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from api import store
+from api import rules, store
 from api.db import OrderRow
 from api.main import MAX_JSON_DEPTH, json_too_deep
 from tests.api.conftest import PLANNER, SALES
@@ -219,6 +220,19 @@ def test_any_integrity_error_is_a_409_and_rolled_back(
     assert response.json()["code"] == "conflict" and "reload" in response.json()["detail"]
     monkeypatch.undo()
     assert patch(client, {"quantity": 3}).status_code == 200  # nothing was left locked
+
+
+def test_a_stale_write_outside_the_order_routes_is_409_order_changed(
+    client: TestClient, loaded: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stale(*_: Any, **__: Any) -> None:
+        raise StaleDataError("UPDATE statement on table 'orders' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(rules, "record_review", stale)
+    review = {"department": "quality", "reviewer": "Li", "verdict": "approved"}
+    response = client.post("/v1/orders/SO-2611-0006/reviews", json=review, headers=PLANNER)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "order_changed"
 
 
 def test_racing_confirms_of_one_quote_one_wins(client: TestClient, loaded: dict) -> None:
