@@ -341,6 +341,9 @@ def test_json_depth_counts_brackets_outside_strings_only() -> None:
     assert not json_too_deep(b"[" * 32 + b"]" * 32, 32)
     assert json_too_deep(b"[" * 33 + b"]" * 33, 32)
     assert not json_too_deep(json.dumps({"name": "[" * 100 + '\\"{{'}).encode(), 32)
-    assert not json_too_deep(b"[" * 40 + b"}", 32)  # not JSON at all: the parser says so
+    assert not json_too_deep(b"]" * 40 + b"[" * 10, 32)  # not JSON at all: the parser says so
+    assert json_too_deep(b"[" * 40, 32)  # never closed, but too deep before that
+    assert json_too_deep(b"[" * 10 + b"[[],[]," * 30, 32)  # deep by siblings that never close
     wide = json.dumps({"orders": [{"order_id": str(i), "tags": [[i]]} for i in range(5000)]}).encode()
-    assert not json_too_deep(wide, 4)
+    assert not json_too_deep(wide, 5)
+    assert json_too_deep(wide, 4)
