@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -69,6 +69,11 @@ class OrderRow(Base):
     pinned_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # a manual pin, with pinned_line
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # optimistic concurrency: every UPDATE is "... WHERE version = <the version read>" and bumps it,
+    # so of two changes made from the same read exactly one lands (the other: StaleDataError, a 409)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
 class OrderEvent(Base):

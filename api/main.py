@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import numpy as np
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not len(app.state.keys):
         log.warning("no API keys configured (PAICHAN_API_KEYS): every /v1 call will be refused")
     _add_error_handlers(app)
+    app.add_middleware(JsonDepthLimit, max_depth=MAX_JSON_DEPTH)  # inside the size limit: reads what it let in
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadGauge, counter=requests)
     app.include_router(health.router)
@@ -159,6 +163,72 @@ class BodySizeLimit:
         await response({"type": "http"}, _no_receive, send)
 
 
+MAX_JSON_DEPTH = 32  # the deepest body the API takes (a dataset, a scenario's edits) is 5 levels
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_CHUNK = 1 << 20
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_JSON = ("application/zip", "application/x-zip-compressed", "multipart/", "application/vnd.openxmlformats")
+
+
+def json_too_deep(body: bytes, max_depth: int) -> bool:
+    """Whether ``body``, read as JSON, nests arrays and objects deeper than ``max_depth``.
+
+    Without recursion and at C speed (a 20 MB body in well under a second): strings are cut
+    out, only brackets kept, and the running depth summed a megabyte at a time.
+    """
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False
+    brackets = np.frombuffer(_JSON_STRING.sub(b"", body).translate(None, _NOT_A_BRACKET), dtype=np.uint8)
+    depth = 0
+    for start in range(0, len(brackets), _CHUNK):
+        chunk = brackets[start : start + _CHUNK]
+        running = np.cumsum(np.where((chunk == ord("[")) | (chunk == ord("{")), 1, -1), dtype=np.int64) + depth
+        if running.max() > max_depth:
+            return True
+        depth = int(running[-1])
+    return False
+
+
+class JsonDepthLimit:
+    """Refuse JSON bodies nested deeper than ``max_depth`` with a 422, before anything parses them.
+
+    Python's JSON decoder and pydantic recurse once per level: about 950 levels (fewer under a
+    deep server stack) end in ``RecursionError``, which FastAPI and ``PUT /v1/dataset`` answered
+    with 400 or 500.
+    """
+
+    def __init__(self, app, max_depth: int):
+        self.app, self.max_depth = app, max_depth
+
+    async def __call__(self, scope, receive, send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1").lower()
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD") or content_type.startswith(_NOT_JSON):
+            await self.app(scope, receive, send)
+            return
+        messages, body = [], b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if json_too_deep(body, self.max_depth):
+            message = f"JSON nested deeper than {self.max_depth} levels"
+            problem = {"file": "body", "row": None, "column": "$", "message": message}
+            problem |= {"code": "json_too_deep", "params": {"max_depth": self.max_depth}}
+            await JSONResponse({"detail": "1 problem(s) in the request", "problems": [problem]}, 422)(
+                scope, receive, send
+            )
+            return
+
+        async def replay() -> dict[str, Any]:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
 async def _no_receive() -> dict[str, Any]:  # pragma: no cover - a response never reads
     return {"type": "http.disconnect"}
 
@@ -197,6 +267,20 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(store.NotFound)
     async def not_found(_: Request, error: store.NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_conflict(_: Request, error: IntegrityError) -> JSONResponse:
+        # two requests wrote the same key at once (the loser's transaction is rolled back as its
+        # session closes); the database kept the first, so this one is a conflict, not a crash
+        log.info("integrity conflict answered 409: %s", error.orig)
+        message = "the change clashes with data saved at the same moment (an id already taken?): reload and retry"
+        return JSONResponse({"detail": message, "message": message, "code": "conflict"}, status_code=409)
+
+    @app.exception_handler(StaleDataError)
+    async def stale_write(_: Request, error: StaleDataError) -> JSONResponse:
+        # a write from a version another request replaced, outside a route's order_guard
+        message = "an order was changed by someone else meanwhile: reload and retry"
+        return JSONResponse({"detail": message, "message": message, "code": "order_changed"}, status_code=409)
 
     @app.exception_handler(store.Conflict)
     async def conflict(_: Request, error: store.Conflict) -> JSONResponse:

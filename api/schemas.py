@@ -50,6 +50,30 @@ OrderId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_pa
 Seed = Annotated[int, BeforeValidator(_no_bool), Field(ge=-(2**31), le=2**31 - 1, description="an int32")]
 
 
+MAX_INT = 2_147_483_647  # the largest INTEGER PostgreSQL stores: every whole number a request carries stays below
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class RequestBody(BaseModel):
+    """A request body: no string in it may hold a NUL character (PostgreSQL refuses them in text)."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("contains a NUL character (\\u0000)")
+        return value
+
+
 class ProblemOut(BaseModel):
     file: str
     row: int | str | None = None
@@ -103,7 +127,7 @@ class DatasetLoaded(BaseModel):
     )
 
 
-class OrderIn(BaseModel):
+class OrderIn(RequestBody):
     """A new order. Sales' orders always start as ``received``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +146,7 @@ class OrderIn(BaseModel):
     reason: str = ""
 
 
-class OrderChange(BaseModel):
+class OrderChange(RequestBody):
     """A change to an order; ``reason`` records the customer's written confirmation."""
 
     model_config = ConfigDict(extra="forbid")
@@ -137,8 +161,16 @@ class OrderChange(BaseModel):
     order_type: OrderType | None = None
     deposit_ratio: float | None = Field(None, ge=0, le=1)
 
+    @field_validator("product_id", "quantity", "due_date", "priority", "order_type")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # left out means "unchanged"; null would blank a field every order must have
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep its value")
+        return value
 
-class PinIn(BaseModel):
+
+class PinIn(RequestBody):
     """The planner's manual placement: the order runs on ``line_id`` and its first production day is ``start_date``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -148,13 +180,13 @@ class PinIn(BaseModel):
     reason: str = Field(min_length=1)
 
 
-class UnpinIn(BaseModel):
+class UnpinIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1)
 
 
-class StatusMove(BaseModel):
+class StatusMove(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     status: OrderStatus
@@ -171,7 +203,7 @@ class StatusMove(BaseModel):
         return value
 
 
-class InfoNote(BaseModel):
+class InfoNote(RequestBody):
     """What information is missing (or what the customer sent)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -202,6 +234,7 @@ class OrderOut(BaseModel):
     pinned_start: dt.date | None = None
     created_at: UtcDateTime
     updated_at: UtcDateTime
+    version: int = Field(description='bumped by every change; the ETag W/"<version>" to send as If-Match')
 
 
 class OrderWithHistory(OrderOut):
@@ -211,12 +244,12 @@ class OrderWithHistory(OrderOut):
     promise: PromiseOut | None = None
 
 
-class PlanRequest(BaseModel):
+class PlanRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     time_limit_s: float | None = Field(None, gt=0)
     baseline: str | None = Field(None, description='"current" (the published plan), a plan_id, or null')
-    frozen_days: int | None = Field(None, ge=0)
+    frozen_days: int | None = Field(None, ge=0, le=MAX_INT)
     seed: Seed = 0
     name: str = Field("", max_length=200, description="the planner's name for the plan")
     note: str = Field("", max_length=2000, description="why the plan was made, for whoever reads the list later")
@@ -267,7 +300,7 @@ class Published(BaseModel):
     published_at: UtcDateTime
 
 
-class FeasibilityRequest(BaseModel):
+class FeasibilityRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     product_id: str = Field(min_length=1, max_length=100)
@@ -321,7 +354,7 @@ class QuoteOut(BaseModel):
     order_id: str | None = None
 
 
-class QuoteConfirm(BaseModel):
+class QuoteConfirm(RequestBody):
     """Optional: the deposit paid, recorded as the order is confirmed (a special order needs 30 %)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -337,7 +370,7 @@ class QuoteConfirmed(BaseModel):
 Department = Literal["technology", "quality", "purchasing", "production"]
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(RequestBody):
     """One department's verdict in the joint review of a non-regular order."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,11 +7,14 @@ so the planning engine sees exactly what the files would give it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from api.db import MasterData, OrderEvent, OrderRow, PlanJob, Publication, utcnow
 from solver import io
@@ -209,7 +212,7 @@ def history(session: Session, order_id: str) -> list[OrderEvent]:
 
 def create_order(session: Session, record: dict[str, Any], actor: str) -> OrderRow:
     if session.get(OrderRow, record["order_id"]) is not None:
-        raise Conflict(f"order {record['order_id']} already exists")
+        raise Conflict(f"order {record['order_id']} already exists", code="order_exists")
     others = [order_record(r) for r in session.scalars(select(OrderRow))]
     _checked(session, [*others, record], len(others))
     _check_pin(session, record)
@@ -246,6 +249,52 @@ def _check_pin(session: Session, record: dict[str, Any]) -> None:
     if not _has_routing(session, record.get("product_id"), record.get("pinned_line")):
         message = f"line {record.get('pinned_line')} has no routing for product {record.get('product_id')}"
         raise DatasetError([Problem("body", None, "$.pinned_line", message)])
+
+
+def etag(row: OrderRow) -> str:
+    """The order's ``ETag``: its version, weak (GET and PATCH answer different bodies of one state)."""
+    return f'W/"{row.version}"'
+
+
+def check_if_match(row: OrderRow, if_match: str | None) -> None:
+    """Refuse a change made from an older version than the order's (``If-Match``): 409 ``order_changed``.
+
+    ``If-Match`` lists entity tags, ``W/"3"`` or ``"3"`` (a bare ``3`` is taken too), or ``*``.
+    """
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" in tags or str(row.version) in {tag.removeprefix("W/").strip('"') for tag in tags}:
+        return
+    raise _changed(row.order_id, row.version, f" (If-Match: {if_match})")
+
+
+def _changed(order_id: str, version: int | None, asked: str = "") -> Conflict:
+    message = f"order {order_id} was changed by someone else{asked}: it is at version {version}; reload and retry"
+    return Conflict(message, code="order_changed", order_id=order_id, version=version)
+
+
+@contextmanager
+def order_guard(session: Session, order_id: str, creating: bool = False) -> Iterator[None]:
+    """Turn a lost race on the order into a 409 and roll back.
+
+    A change made from a version another request has since replaced (``UPDATE ... WHERE
+    version = <read>`` matched no row) is ``order_changed`` with the current version; when
+    ``creating``, an insert of an id another request has just inserted is ``order_exists``.
+    """
+    try:
+        yield
+    except StaleDataError:
+        session.rollback()
+        version = session.scalar(select(OrderRow.version).where(OrderRow.order_id == order_id))
+        raise _changed(order_id, version) from None
+    except IntegrityError:
+        if not creating:
+            raise  # the app's handler answers 409 for any other clash
+        session.rollback()
+        if session.scalar(select(OrderRow.version).where(OrderRow.order_id == order_id)) is None:
+            raise
+        raise Conflict(f"order {order_id} already exists", code="order_exists") from None
 
 
 def change_order(session: Session, order_id: str, changes: dict[str, Any], reason: str, actor: str) -> OrderRow:

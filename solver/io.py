@@ -167,10 +167,15 @@ def _between(low: float, high: float, *, above_low: bool = False, whole: bool = 
     return parse
 
 
+MAX_WHOLE = 2_147_483_647  # the largest INTEGER PostgreSQL stores (and far below SQLite's)
+
+
 def _whole(value: str) -> int:
     number = _number(value)
     if number != int(number):
         raise _Invalid(f"{value!r} is not a whole number")
+    if abs(number) > MAX_WHOLE:
+        raise _Invalid(f"must be at most {MAX_WHOLE:,} in size, got {value}")
     return int(number)
 
 
@@ -413,6 +418,10 @@ def _parse_table(raw: _RawTable, table: _Table, problems: list[Problem]) -> list
                 values[column.field or column.name] = None
                 continue
             text = cell.strip()
+            if "\x00" in text:  # PostgreSQL refuses NUL in text; refused everywhere alike
+                problems.append(Problem(raw.file, label, column.name, "contains a NUL character (\\u0000)"))
+                values[column.field or column.name] = None
+                continue
             if text == "":
                 if column.required:
                     problems.append(Problem(raw.file, label, column.name, "value is required"))

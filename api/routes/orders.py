@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 from sqlalchemy import select
 
 from api import ledger, pins, rules, store
@@ -28,6 +28,9 @@ from api.schemas import (
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+
+# If-Match: the order's ETag (W/"<version>") the change was made from; 409 order_changed when it moved on
+IfMatch = Annotated[str | None, Header(description='the ETag read (W/"<version>"): 409 order_changed if it changed')]
 
 
 @router.get("", response_model=list[OrderOut])
@@ -55,8 +58,10 @@ def list_orders(
 
 
 @router.post("", response_model=OrderOut, status_code=status.HTTP_201_CREATED, responses=ERRORS)
-def create_order(order: OrderIn, session: SessionDep, caller: OrderWriter, promiser: PromiserDep) -> OrderRow:
-    """Create one order; a sales key always creates it as ``received``.
+def create_order(
+    order: OrderIn, response: Response, session: SessionDep, caller: OrderWriter, promiser: PromiserDep
+) -> OrderRow:
+    """Create one order; a sales key always creates it as ``received``; an id that exists is 409 ``order_exists``.
 
     A confirmed order (a planner's) must pass the review rules and gets room in the ledger.
     """
@@ -66,17 +71,23 @@ def create_order(order: OrderIn, session: SessionDep, caller: OrderWriter, promi
     if record.get("status") == "confirmed":
         rules.check_can_confirm(session, record)
     ledger.serialize(session)
-    row = store.create_order(session, record, caller.actor)
-    session.flush()
-    ledger.promise_order(session, promiser, row, "created")
-    session.commit()
+    with store.order_guard(session, record["order_id"], creating=True):
+        row = store.create_order(session, record, caller.actor)
+        session.flush()
+        ledger.promise_order(session, promiser, row, "created")
+        session.commit()
+    response.headers["ETag"] = store.etag(row)
     return row
 
 
 @router.get("/{order_id}", response_model=OrderWithHistory, responses=ERRORS)
-def get_order(order_id: str, session: SessionDep, _: CallerDep) -> OrderWithHistory:
-    """The order, its audited history, its joint review and the room the ledger keeps for it."""
+def get_order(order_id: str, response: Response, session: SessionDep, _: CallerDep) -> OrderWithHistory:
+    """The order, its audited history, its joint review and the room the ledger keeps for it.
+
+    ``ETag: W/"<version>"``: send it back as ``If-Match`` on PATCH or a status move.
+    """
     row = store.get_order(session, order_id)
+    response.headers["ETag"] = store.etag(row)
     history = [event.__dict__ for event in store.history(session, order_id)]
     reviews = [review.__dict__ for review in rules.reviews(session, order_id)]
     promise = session.get(Promise, order_id)
@@ -93,43 +104,63 @@ def get_order(order_id: str, session: SessionDep, _: CallerDep) -> OrderWithHist
 
 @router.patch("/{order_id}", response_model=OrderOut, responses=ERRORS)
 def change_order(
-    order_id: str, change: OrderChange, session: SessionDep, caller: Planner, promiser: PromiserDep
+    order_id: str,
+    change: OrderChange,
+    response: Response,
+    session: SessionDep,
+    caller: Planner,
+    promiser: PromiserDep,
+    if_match: IfMatch = None,
 ) -> OrderRow:
     """Change quantity, due date, priority...; the reason is recorded in the history.
 
     A confirmed order whose product or quantity changes gets new room in the ledger.
+    With ``If-Match``, a change made from an older version is 409 ``order_changed`` (with
+    ``version``, the current one); without it, of changes racing from one version exactly one lands.
     """
     changes = change.model_dump(exclude_unset=True)
     reason = changes.pop("reason")
     ledger.serialize(session)
-    row = store.change_order(session, order_id, changes, reason, caller.actor)
-    session.flush()
-    if {"product_id", "quantity"} & changes.keys() or session.get(Promise, order_id) is not None:
-        ledger.promise_order(session, promiser, row, "changed")
-    session.commit()
+    with store.order_guard(session, order_id):
+        store.check_if_match(store.get_order(session, order_id), if_match)
+        row = store.change_order(session, order_id, changes, reason, caller.actor)
+        session.flush()
+        if {"product_id", "quantity"} & changes.keys() or session.get(Promise, order_id) is not None:
+            ledger.promise_order(session, promiser, row, "changed")
+        session.commit()
+    response.headers["ETag"] = store.etag(row)
     return row
 
 
 @router.post("/{order_id}/status", response_model=OrderOut, responses=ERRORS)
 def move_order(
-    order_id: str, move: StatusMove, session: SessionDep, caller: Planner, promiser: PromiserDep
+    order_id: str,
+    move: StatusMove,
+    response: Response,
+    session: SessionDep,
+    caller: Planner,
+    promiser: PromiserDep,
+    if_match: IfMatch = None,
 ) -> OrderRow:
     """Move along received → reviewed → confirmed → in_production → ... → closed; cancel before production.
 
     Confirming checks the review rules (409 naming the rule) and keeps room in the ledger.
     ``date`` is the day it happened (default today, never in the future): the day an order
-    was ``shipped`` is its dispatch day in ``GET /v1/reports/dispatch``.
+    was ``shipped`` is its dispatch day in ``GET /v1/reports/dispatch``. ``If-Match`` as for PATCH.
     """
-    if move.status == "confirmed":
-        rules.check_can_confirm(session, store.order_record(store.get_order(session, order_id)))
-    ledger.serialize(session)
-    row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor, move.date)
-    session.flush()
-    if move.status == "confirmed":
-        ledger.promise_order(session, promiser, row, "confirmed")
-    elif move.status not in ledger.ACTIVE:
-        ledger.drop_promise(session, order_id)
-    session.commit()
+    ledger.serialize(session)  # before the order is read: racing moves each see the one before
+    with store.order_guard(session, order_id):
+        store.check_if_match(store.get_order(session, order_id), if_match)
+        if move.status == "confirmed":
+            rules.check_can_confirm(session, store.order_record(store.get_order(session, order_id)))
+        row = store.move_order(session, order_id, move.status, move.line_id, move.reason, caller.actor, move.date)
+        session.flush()
+        if move.status == "confirmed":
+            ledger.promise_order(session, promiser, row, "confirmed")
+        elif move.status not in ledger.ACTIVE:
+            ledger.drop_promise(session, order_id)
+        session.commit()
+    response.headers["ETag"] = store.etag(row)
     return row
 
 
@@ -150,10 +181,11 @@ def pin_order(order_id: str, pin: PinIn, session: SessionDep, caller: Planner, p
     routing for the product or a day outside the horizon or off the line's calendar.
     """
     ledger.serialize(session)
-    row = pins.pin_order(session, order_id, pin.line_id, pin.start_date, pin.reason, caller.actor)
-    session.flush()
-    ledger.promise_order(session, promiser, row, "pinned")  # a confirmed order's room moves to its pin
-    session.commit()
+    with store.order_guard(session, order_id):
+        row = pins.pin_order(session, order_id, pin.line_id, pin.start_date, pin.reason, caller.actor)
+        session.flush()
+        ledger.promise_order(session, promiser, row, "pinned")  # a confirmed order's room moves to its pin
+        session.commit()
     return row
 
 
@@ -161,8 +193,9 @@ def pin_order(order_id: str, pin: PinIn, session: SessionDep, caller: Planner, p
 def unpin_order(order_id: str, unpin: UnpinIn, session: SessionDep, caller: Planner, promiser: PromiserDep) -> OrderRow:
     """Remove the order's pin: the solver places it again (the published plan's run stands till then)."""
     ledger.serialize(session)
-    row = pins.unpin_order(session, order_id, unpin.reason, caller.actor)
-    session.flush()
-    ledger.promise_order(session, promiser, row, "unpinned")
-    session.commit()
+    with store.order_guard(session, order_id):
+        row = pins.unpin_order(session, order_id, unpin.reason, caller.actor)
+        session.flush()
+        ledger.promise_order(session, promiser, row, "unpinned")
+        session.commit()
     return row

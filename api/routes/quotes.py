@@ -80,10 +80,11 @@ def confirm_quote(
     }
     record |= {k: asked[k] for k in ("customer_id", "deposit_ratio") if asked.get(k) is not None}
     rules.check_can_confirm(session, record)
-    store.create_order(session, {**record, "reason": f"quote {hold.quote_id} confirmed"}, caller.actor)
-    ledger.keep_hold_room(session, hold, record["order_id"])
-    hold.status, hold.order_id = "confirmed", record["order_id"]
-    session.commit()
+    with store.order_guard(session, record["order_id"], creating=True):  # a racing confirm: 409, not 500
+        store.create_order(session, {**record, "reason": f"quote {hold.quote_id} confirmed"}, caller.actor)
+        ledger.keep_hold_room(session, hold, record["order_id"])
+        hold.status, hold.order_id = "confirmed", record["order_id"]
+        session.commit()
     return QuoteConfirmed(order_id=record["order_id"], promised_delivery=record["due_date"])
 
 

@@ -9,14 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import scenarios
 from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep, allowed_time_limit
-from api.schemas import ErrorOut
+from api.schemas import MAX_INT, ErrorOut, RequestBody
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
-class ScenarioRequest(BaseModel):
+class ScenarioRequest(RequestBody):
     """Edits to a copy of the live data (see solver/scenario.py for their shapes)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -25,7 +25,7 @@ class ScenarioRequest(BaseModel):
     kind: Literal["scenario", "exception"] = "scenario"
     edits: list[dict[str, Any]] = Field(min_length=1)
     time_limit_s: float | None = Field(None, gt=0)
-    frozen_days: int | None = Field(None, ge=0)
+    frozen_days: int | None = Field(None, ge=0, le=MAX_INT)
 
 
 class ScenarioAccepted(BaseModel):

@@ -181,7 +181,9 @@ def test_get_with_history_and_404(client: TestClient, loaded: dict) -> None:
         "history": None,
         "created_at": None,
         "updated_at": None,
+        "version": 1,
     }
+    assert response.headers["ETag"] == 'W/"1"'
     assert [e["kind"] for e in order["history"]] == ["import"]
     assert order["history"][0]["actor"].startswith("planner:")
     response = client.get("/v1/orders/NO-SUCH", headers=SALES)

@@ -38,8 +38,9 @@ export class ApiError extends Error {
  * A non-2xx answer throws ApiError carrying the service's `detail` (and the body,
  * e.g. the violations of a refused publish); a network failure throws ApiError(0).
  */
-export async function api(method, path, { body, key = storedKey() } = {}) {
+export async function api(method, path, { body, key = storedKey(), ifMatch } = {}) {
   const headers = { Accept: "application/json", "X-API-Key": key || "" };
+  if (ifMatch !== undefined) headers["If-Match"] = ifMatch; // the version the change was made from
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {

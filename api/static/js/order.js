@@ -174,7 +174,9 @@ export class OrderPanel {
     }
     const orderId = this.entry.order_id;
     try {
-      await api("PATCH", `/v1/orders/${encodeURIComponent(orderId)}`, { body: { ...changes, reason: data.get("reason").trim() } });
+      // made from the version shown: a colleague's change meanwhile is a 409 order_changed, not overwritten
+      const ifMatch = this.record.version === undefined ? undefined : `W/"${this.record.version}"`;
+      await api("PATCH", `/v1/orders/${encodeURIComponent(orderId)}`, { body: { ...changes, reason: data.get("reason").trim() }, ifMatch });
       this.app.message(t("ov.saved", { id: orderId }));
       await this._load(orderId);
     } catch (error) {
