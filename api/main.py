@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 # what any /v1 call may answer besides its own codes, with the body it really has
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body is not JSON at all"},
     401: {"model": ErrorOut, "description": "no X-API-Key, or an unknown one"},
     403: {"model": ErrorOut, "description": "the key's role may not do this"},
     413: {"model": ErrorOut, "description": "the body is larger than PAICHAN_MAX_BODY_BYTES"},

@@ -47,6 +47,7 @@ def _path_safe_order_id(value: str) -> str:
 Quantity = Annotated[int, BeforeValidator(_no_bool), Field(gt=0, le=io.MAX_QUANTITY)]
 PlanningDate = Annotated[dt.date, AfterValidator(_planning_date)]
 OrderId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_path_safe_order_id)]
+FrozenDays = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=2**31 - 1)]
 Seed = Annotated[int, BeforeValidator(_no_bool), Field(ge=-(2**31), le=2**31 - 1, description="an int32")]
 
 
@@ -249,7 +250,7 @@ class PlanRequest(RequestBody):
 
     time_limit_s: float | None = Field(None, gt=0)
     baseline: str | None = Field(None, description='"current" (the published plan), a plan_id, or null')
-    frozen_days: int | None = Field(None, ge=0, le=MAX_INT)
+    frozen_days: FrozenDays | None = None
     seed: Seed = 0
     name: str = Field("", max_length=200, description="the planner's name for the plan")
     note: str = Field("", max_length=2000, description="why the plan was made, for whoever reads the list later")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import scenarios
 from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep, allowed_time_limit
-from api.schemas import MAX_INT, ErrorOut, RequestBody
+from api.schemas import ErrorOut, FrozenDays, RequestBody
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -25,7 +25,7 @@ class ScenarioRequest(RequestBody):
     kind: Literal["scenario", "exception"] = "scenario"
     edits: list[dict[str, Any]] = Field(min_length=1)
     time_limit_s: float | None = Field(None, gt=0)
-    frozen_days: int | None = Field(None, ge=0, le=MAX_INT)
+    frozen_days: FrozenDays | None = None
 
 
 class ScenarioAccepted(BaseModel):

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from api.deps import CallerDep
+from api.schemas import ErrorOut
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -37,7 +38,7 @@ class WhoAmI(BaseModel):
     name: str
 
 
-@router.get("/v1/whoami", response_model=WhoAmI)
+@router.get("/v1/whoami", response_model=WhoAmI, responses={401: {"model": ErrorOut}})
 def whoami(caller: CallerDep) -> WhoAmI:
     """The role and name of the key: the page shows what the role may do and hides the rest."""
     return WhoAmI(role=caller.role, name=caller.name)
