@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, InternalError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -264,6 +264,14 @@ def _add_error_handlers(app: FastAPI) -> None:
         log.error("database %s: %s", state, detail)
         body = {"detail": f"database {state}: {detail}", "code": "database_unavailable", "database": state}
         return JSONResponse(body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+
+    @app.exception_handler(ProgrammingError)
+    async def refused_by_database(request: Request, error: ProgrammingError) -> JSONResponse:
+        # PostgreSQL refuses a write the role may not make (SQLSTATE 42501): the database is
+        # read-only for us, as /healthz says; anything else of this kind is a bug of ours
+        if getattr(error.orig, "sqlstate", None) == "42501":
+            return await database_unavailable(request, error)
+        raise error
 
     @app.exception_handler(store.NotFound)
     async def not_found(_: Request, error: store.NotFound) -> JSONResponse:

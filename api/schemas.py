@@ -44,6 +44,13 @@ def _path_safe_order_id(value: str) -> str:
     return value
 
 
+def _no_control(value: str) -> str:
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):  # what a sheet or a log would garble
+        raise ValueError("contains a control character")
+    return value
+
+
+Code = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_control)]
 Quantity = Annotated[int, BeforeValidator(_no_bool), Field(gt=0, le=io.MAX_QUANTITY)]
 PlanningDate = Annotated[dt.date, AfterValidator(_planning_date)]
 OrderId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_path_safe_order_id)]
@@ -134,14 +141,14 @@ class OrderIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     order_id: OrderId
-    product_id: str = Field(min_length=1, max_length=100)
+    product_id: Code
     quantity: Quantity
     due_date: PlanningDate
-    customer_id: str | None = None
+    customer_id: Code | None = None
     priority: int = Field(1, ge=1, le=10)
     status: OrderStatus = "received"
     earliest_start: PlanningDate | None = None
-    pinned_line: str | None = None
+    pinned_line: Code | None = None
     order_type: OrderType = "regular"
     deposit_ratio: float | None = Field(None, ge=0, le=1)
     reason: str = ""
@@ -153,10 +160,10 @@ class OrderChange(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1)
-    product_id: str | None = None
+    product_id: Code | None = None
     quantity: Quantity | None = None
     due_date: PlanningDate | None = None
-    customer_id: str | None = None
+    customer_id: Code | None = None
     priority: int | None = Field(None, ge=1, le=10)
     earliest_start: PlanningDate | None = None
     order_type: OrderType | None = None
@@ -176,7 +183,7 @@ class PinIn(RequestBody):
 
     model_config = ConfigDict(extra="forbid")
 
-    line_id: str = Field(min_length=1, max_length=100)
+    line_id: Code
     start_date: PlanningDate
     reason: str = Field(min_length=1)
 
@@ -304,10 +311,10 @@ class Published(BaseModel):
 class FeasibilityRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
-    product_id: str = Field(min_length=1, max_length=100)
+    product_id: Code
     quantity: Quantity
     due_date: PlanningDate
-    customer_id: str | None = None
+    customer_id: Code | None = None
     priority: int = Field(1, ge=1, le=10)
     order_type: OrderType = "regular"
     deposit_ratio: float | None = Field(None, ge=0, le=1)
