@@ -222,35 +222,48 @@ class JobRunner:
         with self._lock:
             self._running.add(plan_id)
         try:
-            self._solve(plan_id, stop)
-        except Exception as error:  # a job must end as failed, never vanish
-            log.exception("plan %s failed", plan_id)
-            self._update(plan_id, status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
+            run_one_job(self.database, plan_id, self.owner, self.solver_workers, stop, self.heartbeat)
         finally:
-            self.heartbeat.forget(plan_id)
             with self._lock:
                 self._stops.pop(plan_id, None)
                 self._running.discard(plan_id)
 
-    def _solve(self, plan_id: str, stop: threading.Event) -> None:
-        reporter = _ProgressWriter(self, plan_id, stop)
-        planning.run_job(self.database, plan_id, self.solver_workers, progress=reporter, stop=stop, owner=self.owner)
-
     def _update(self, plan_id: str, **fields: Any) -> None:
-        with self.database.sessions() as session:
-            job = session.get(PlanJob, plan_id)
-            if job is not None:
-                for name, value in fields.items():
-                    setattr(job, name, value)
-                session.commit()
+        update_job(self.database, plan_id, **fields)
+
+
+def update_job(database: Database, plan_id: str, **fields: Any) -> None:
+    """Set fields of one job row (nothing when it is gone)."""
+    with database.sessions() as session:
+        job = session.get(PlanJob, plan_id)
+        if job is not None:
+            for name, value in fields.items():
+                setattr(job, name, value)
+            session.commit()
+
+
+def run_one_job(
+    database: Database, plan_id: str, owner: str, solver_workers: int, stop: threading.Event, heartbeat: Heartbeat
+) -> None:
+    """Solve one job as ``owner``: ``heartbeat`` beats for it and turns a cancel into ``stop``, progress
+    is written about once a second; the in-process runner and the Celery workers both run jobs so."""
+    heartbeat.watch(plan_id, stop)
+    try:
+        reporter = _ProgressWriter(database, owner, plan_id, stop)
+        planning.run_job(database, plan_id, solver_workers, progress=reporter, stop=stop, owner=owner)
+    except Exception as error:  # a job must end as failed, never vanish
+        log.exception("plan %s failed", plan_id)
+        update_job(database, plan_id, status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
+    finally:
+        heartbeat.forget(plan_id)
 
 
 class _ProgressWriter:
     """Keeps the newest progress and writes it to the job row about once a second, with a
     heartbeat; a cancel asked through another process is seen there too."""
 
-    def __init__(self, runner: JobRunner, plan_id: str, stop: threading.Event):
-        self.runner, self.plan_id, self.stop = runner, plan_id, stop
+    def __init__(self, database: Database, owner: str, plan_id: str, stop: threading.Event):
+        self.database, self.owner, self.plan_id, self.stop = database, owner, plan_id, stop
         self.latest: dict[str, Any] = {"elapsed": 0.0, "solutions": 0, "best_objective": None, "bound": None}
         self._written = 0.0
 
@@ -270,12 +283,12 @@ class _ProgressWriter:
                 log.warning("progress of plan %s not written", self.plan_id, exc_info=True)
 
     def _write(self) -> None:
-        with self.runner.database.sessions() as session:
+        with self.database.sessions() as session:
             job = session.get(PlanJob, self.plan_id)
             if job is None:
                 return
             job.progress = dict(self.latest)
-            if job.owner == self.runner.owner:
+            if job.owner == self.owner:
                 job.heartbeat_at = utcnow()
             cancel_requested = job.cancel_requested
             session.commit()
