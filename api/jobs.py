@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -39,6 +39,20 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 1.0  # database writes of progress, at most
 HEARTBEAT_EVERY_SECONDS = 2.0  # heartbeats and cancel checks of the jobs a process holds
 STALE_AFTER_SECONDS = 30.0  # an owner silent this long is gone
+FINISHED_STATUSES = ("succeeded", "failed", "cancelled")
+
+
+class Runner(Protocol):
+    """What the routes ask of a job runner: this process's :class:`JobRunner`, or
+    :class:`api.worker.CeleryRunner` when solves go to Celery workers."""
+
+    def submit(self, plan_id: str) -> None: ...
+
+    def cancel(self, plan_id: str) -> bool: ...
+
+    def recover(self) -> list[str]: ...
+
+    def shutdown(self) -> None: ...
 
 
 def new_owner_id() -> str:
