@@ -127,6 +127,7 @@ def test_a_worker_killed_mid_solve_leaves_no_job_running(cluster: dict[str, Any]
     assert plan["status"] in ("succeeded", "failed"), plan
     with database.sessions() as session:
         job = session.get(PlanJob, plan_id)
+        print(f"killed worker {owner_pid}: plan {job.status} after {job.attempts} attempts ({job.error})")
         if job.status == "succeeded":
             assert job.attempts == 2 and job.valid is True
             assert int(job.owner.split(":")[1]) != owner_pid
@@ -167,3 +168,12 @@ def test_a_job_lost_on_its_last_attempt_ends_failed_with_the_reason(database_url
         assert twice.status == "failed"
         assert twice.error == "interrupted: its worker was lost during attempt 2 of 2"
     database.engine.dispose()
+
+
+def test_worker_without_a_broker_says_so(tmp_path: Path) -> None:
+    environment = os.environ | {"PAICHAN_DATABASE_URL": f"sqlite:///{tmp_path / 'paichan.db'}"}
+    environment.pop("PAICHAN_BROKER_URL", None)
+    command = [sys.executable, "-c", "import sys; from api.cli import run; sys.argv[0] = 'paichan'; run()", "worker"]
+    finished = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 2
+    assert "PAICHAN_BROKER_URL" in finished.stderr
