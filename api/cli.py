@@ -1,4 +1,4 @@
-"""``paichan serve`` and ``paichan replan``: the service's commands beside the engine's.
+"""``paichan serve``, ``paichan worker`` and ``paichan replan``: the service's commands beside the engine's.
 
 The engine's commands live in :mod:`solver.cli` (the solver never imports the
 service); this module adds the ones that need the database and is the
@@ -101,6 +101,34 @@ def serve(
 
     console.print(f"serving on http://{host}:{port}  (OpenAPI docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Solves at once in this worker (default PAICHAN_WORKER_CONCURRENCY).", min=1)
+    ] = None,
+) -> None:
+    """Run a Celery worker that solves the plans the API enqueues (needs PAICHAN_BROKER_URL).
+
+    The pool is threads: CP-SAT releases the GIL, so threads solve in parallel, and they share one
+    database engine and one heartbeat per worker. Each solve uses PAICHAN_SOLVER_WORKERS CP-SAT threads.
+    """
+    import os
+    import socket
+
+    settings = Settings()
+    if not settings.broker_url:
+        errors.print("[bold red]no broker[/]: set PAICHAN_BROKER_URL (e.g. redis://127.0.0.1:6379/0)")
+        raise typer.Exit(EXIT_BAD_DATA)
+    open_database(settings).engine.dispose()  # migrated like `serve`; a wrong URL: one line, exit 4
+    from api.worker import celery_app
+
+    threads = concurrency or settings.worker_concurrency
+    name = f"paichan-{os.getpid()}@{socket.gethostname()}"  # unique per process: several workers per machine
+    celery_app.worker_main(
+        ["worker", "--pool", "threads", "--concurrency", str(threads), "--hostname", name, "--loglevel", "INFO"]
+    )
 
 
 def _print_keys(keys: dict[str, str]) -> None:

@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     quote_hold_hours: float = 24.0
     job_heartbeat_seconds: float = 2.0  # a server's heartbeat of its jobs, and how often it sees a cancel
     job_stale_seconds: float = 30.0  # a job owner silent this long is gone: its jobs are taken over or failed
+    # a Celery broker ("redis://host:6379/0"): solves go to `paichan worker` processes; unset, the
+    # API solves them itself (solve_jobs at once)
+    broker_url: str | None = None
+    worker_concurrency: int = 1  # solves at once per `paichan worker`
+    # a solve whose worker was lost runs again on another worker until it has been tried this often
+    job_max_attempts: int = 2
+    # seconds a Redis broker waits for an unacknowledged solve before handing it out again; longer
+    # than the longest solve, so a running solve is never handed out twice (lost workers are caught
+    # sooner by the job heartbeat)
+    broker_visibility_timeout: float = 2 * 3600 + 600
     max_horizon_days: int = 1000  # the longest plant.json horizon_days a dataset may ask for
 
     def model_post_init(self, _: object) -> None:

@@ -113,6 +113,9 @@ class PlanJob(Base):
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     # set by a cancel through any process; the owner's heartbeat sees it and stops the solve
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # how many times a process claimed the job to solve it: a worker lost mid-solve is retried up to
+    # a limit, then the job ends failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Publication(Base):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Caller
 from api.config import Settings
-from api.jobs import JobRunner
+from api.jobs import Runner
 from api.promising import Promiser
 
 
@@ -23,7 +23,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_runner(request: Request) -> JobRunner:
+def get_runner(request: Request) -> Runner:
     return request.app.state.runner
 
 
@@ -45,7 +45,7 @@ def get_caller(request: Request, x_api_key: Annotated[str | None, Security(API_K
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+RunnerDep = Annotated[Runner, Depends(get_runner)]
 PromiserDep = Annotated[Promiser, Depends(get_promiser)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 

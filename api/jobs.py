@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -39,6 +39,20 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 1.0  # database writes of progress, at most
 HEARTBEAT_EVERY_SECONDS = 2.0  # heartbeats and cancel checks of the jobs a process holds
 STALE_AFTER_SECONDS = 30.0  # an owner silent this long is gone
+FINISHED_STATUSES = ("succeeded", "failed", "cancelled")
+
+
+class Runner(Protocol):
+    """What the routes ask of a job runner: this process's :class:`JobRunner`, or
+    :class:`api.worker.CeleryRunner` when solves go to Celery workers."""
+
+    def submit(self, plan_id: str) -> None: ...
+
+    def cancel(self, plan_id: str) -> bool: ...
+
+    def recover(self) -> list[str]: ...
+
+    def shutdown(self) -> None: ...
 
 
 def new_owner_id() -> str:
@@ -222,35 +236,48 @@ class JobRunner:
         with self._lock:
             self._running.add(plan_id)
         try:
-            self._solve(plan_id, stop)
-        except Exception as error:  # a job must end as failed, never vanish
-            log.exception("plan %s failed", plan_id)
-            self._update(plan_id, status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
+            run_one_job(self.database, plan_id, self.owner, self.solver_workers, stop, self.heartbeat)
         finally:
-            self.heartbeat.forget(plan_id)
             with self._lock:
                 self._stops.pop(plan_id, None)
                 self._running.discard(plan_id)
 
-    def _solve(self, plan_id: str, stop: threading.Event) -> None:
-        reporter = _ProgressWriter(self, plan_id, stop)
-        planning.run_job(self.database, plan_id, self.solver_workers, progress=reporter, stop=stop, owner=self.owner)
-
     def _update(self, plan_id: str, **fields: Any) -> None:
-        with self.database.sessions() as session:
-            job = session.get(PlanJob, plan_id)
-            if job is not None:
-                for name, value in fields.items():
-                    setattr(job, name, value)
-                session.commit()
+        update_job(self.database, plan_id, **fields)
+
+
+def update_job(database: Database, plan_id: str, **fields: Any) -> None:
+    """Set fields of one job row (nothing when it is gone)."""
+    with database.sessions() as session:
+        job = session.get(PlanJob, plan_id)
+        if job is not None:
+            for name, value in fields.items():
+                setattr(job, name, value)
+            session.commit()
+
+
+def run_one_job(
+    database: Database, plan_id: str, owner: str, solver_workers: int, stop: threading.Event, heartbeat: Heartbeat
+) -> None:
+    """Solve one job as ``owner``: ``heartbeat`` beats for it and turns a cancel into ``stop``, progress
+    is written about once a second; the in-process runner and the Celery workers both run jobs so."""
+    heartbeat.watch(plan_id, stop)
+    try:
+        reporter = _ProgressWriter(database, owner, plan_id, stop)
+        planning.run_job(database, plan_id, solver_workers, progress=reporter, stop=stop, owner=owner)
+    except Exception as error:  # a job must end as failed, never vanish
+        log.exception("plan %s failed", plan_id)
+        update_job(database, plan_id, status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
+    finally:
+        heartbeat.forget(plan_id)
 
 
 class _ProgressWriter:
     """Keeps the newest progress and writes it to the job row about once a second, with a
     heartbeat; a cancel asked through another process is seen there too."""
 
-    def __init__(self, runner: JobRunner, plan_id: str, stop: threading.Event):
-        self.runner, self.plan_id, self.stop = runner, plan_id, stop
+    def __init__(self, database: Database, owner: str, plan_id: str, stop: threading.Event):
+        self.database, self.owner, self.plan_id, self.stop = database, owner, plan_id, stop
         self.latest: dict[str, Any] = {"elapsed": 0.0, "solutions": 0, "best_objective": None, "bound": None}
         self._written = 0.0
 
@@ -270,12 +297,12 @@ class _ProgressWriter:
                 log.warning("progress of plan %s not written", self.plan_id, exc_info=True)
 
     def _write(self) -> None:
-        with self.runner.database.sessions() as session:
+        with self.database.sessions() as session:
             job = session.get(PlanJob, self.plan_id)
             if job is None:
                 return
             job.progress = dict(self.latest)
-            if job.owner == self.runner.owner:
+            if job.owner == self.owner:
                 job.heartbeat_at = utcnow()
             cancel_requested = job.cancel_requested
             session.commit()

@@ -23,7 +23,7 @@ from api import store
 from api.auth import KeyRing
 from api.config import Settings, get_settings
 from api.db import Database, database_problem
-from api.jobs import JobRunner
+from api.jobs import JobRunner, Runner
 from api.promising import Promiser
 from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, scenarios, ui
 from api.schemas import ErrorOut
@@ -40,13 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
         database.migrate()
-        runner = JobRunner(
-            database,
-            settings.solve_jobs,
-            settings.solver_workers,
-            heartbeat_every=settings.job_heartbeat_seconds,
-            stale_after=settings.job_stale_seconds,
-        )
+        runner = _make_runner(database, settings)
         app.state.database, app.state.runner = database, runner
         for plan_id in runner.recover():  # only the jobs of processes that are gone
             runner.submit(plan_id)
@@ -232,6 +226,21 @@ class JsonDepthLimit:
 
 async def _no_receive() -> dict[str, Any]:  # pragma: no cover - a response never reads
     return {"type": "http.disconnect"}
+
+
+def _make_runner(database: Database, settings: Settings) -> Runner:
+    """Solves on Celery workers when a broker is configured, in this process otherwise."""
+    if settings.broker_url:
+        from api.worker import CeleryRunner  # Celery is imported only by services that use it
+
+        return CeleryRunner(database, settings)
+    return JobRunner(
+        database,
+        settings.solve_jobs,
+        settings.solver_workers,
+        heartbeat_every=settings.job_heartbeat_seconds,
+        stale_after=settings.job_stale_seconds,
+    )
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -111,7 +111,9 @@ def run_job(
         # the claim: one process only turns a queued job into a running one
         now = utcnow()
         claim = update(PlanJob).where(PlanJob.plan_id == plan_id, PlanJob.status == "queued")
-        claim = claim.values(status="running", started_at=now, owner=owner or job.owner, heartbeat_at=now)
+        claim = claim.values(
+            status="running", started_at=now, owner=owner or job.owner, heartbeat_at=now, attempts=PlanJob.attempts + 1
+        )
         claimed = session.execute(claim, execution_options={"synchronize_session": False}).rowcount == 1
         session.commit()
         if not claimed:

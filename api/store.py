@@ -388,6 +388,30 @@ def reset_unfinished_jobs(session: Session, owner: str, is_gone: Callable[[PlanJ
     return taken
 
 
+def retry_or_fail_lost_job(session: Session, job: PlanJob, max_attempts: int, queued_owner: str) -> bool:
+    """A running job whose worker is gone: queued again for another try (True), or failed with the
+    reason once it has been tried ``max_attempts`` times. Conditional on the owner and heartbeat
+    read, so a job whose worker beats meanwhile, or that another process handled first, is left alone."""
+    unchanged = update(PlanJob).where(
+        PlanJob.plan_id == job.plan_id,
+        PlanJob.status == "running",
+        PlanJob.owner.is_(None) if job.owner is None else PlanJob.owner == job.owner,
+        PlanJob.heartbeat_at.is_(None) if job.heartbeat_at is None else PlanJob.heartbeat_at == job.heartbeat_at,
+    )
+    if job.attempts >= max_attempts:
+        reason = f"interrupted: its worker was lost during attempt {job.attempts} of {max_attempts}"
+        session.execute(unchanged.values(status="failed", error=reason, finished_at=utcnow()))
+        return False
+    again = unchanged.values(status="queued", owner=queued_owner, heartbeat_at=None, started_at=None)
+    return session.execute(again).rowcount == 1
+
+
+def lost_running_jobs(session: Session, is_gone: Callable[[PlanJob], bool]) -> list[PlanJob]:
+    """Running jobs whose owner ``is_gone``, oldest first."""
+    running = select(PlanJob).where(PlanJob.status == "running").order_by(PlanJob.created_at)
+    return [job for job in session.scalars(running).all() if is_gone(job)]
+
+
 def request_cancel(session: Session, plan_id: str) -> bool:
     """Ask a job to stop, whichever process runs it; a queued job is cancelled at once (True)."""
     session.execute(update(PlanJob).where(PlanJob.plan_id == plan_id).values(cancel_requested=True))

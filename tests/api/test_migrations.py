@@ -13,7 +13,7 @@ from tests.api.conftest import PLANNER, make_settings
 
 TABLES = {"master_data", "orders", "order_events", "plans", "publications", "quotes"}
 TABLES |= {"ledger_lock", "promises", "order_reviews", "scenarios"}
-HEAD = "0008"
+HEAD = "0009"
 
 
 def test_migrations_create_every_table_once(database_url: str) -> None:
