@@ -28,7 +28,6 @@ from api.db import Database, PlanJob, database_problem, database_state, utcnow
 from api.promising import Promiser
 from solver import io
 from solver.domain import DatasetError
-from solver.validation import validate_schedule
 from solver.wording import say
 
 app = engine_cli.app
@@ -202,15 +201,13 @@ def _replan_in(database: Database, session, time_limit: float, publish: bool, fr
     session.commit()
     with jobs.Heartbeat(database, owner) as heartbeat, engine_cli.progress_bar(time_limit) as show:
         heartbeat.watch(job.plan_id, stop)
-        result = planning.run_job(
+        # the solve, and the validator's verdict that run_job recorded with it
+        result, violations = planning.run_job(
             database, job.plan_id, Settings().solver_workers, progress=show, stop=stop, owner=owner
         )
     session.expire_all()
     job = session.get(PlanJob, job.plan_id)
     baseline = planning.baseline_schedule(session, baseline_id)
-    violations = validate_schedule(
-        io.load_json_document(job.input_snapshot, "$"), job.schedule, previous=baseline, frozen_days=frozen_days
-    )
     if publish and not violations:
         try:
             planning.publish(session, Promiser(), job, actor)

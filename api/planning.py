@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -31,9 +31,16 @@ from api.db import Database, MasterData, PlanJob, utcnow
 from api.promising import HOLD_PREFIX, Promiser, hold_as_order, open_holds
 from solver import engine, io
 from solver.domain import PLANNED_STATUSES, Dataset, DatasetError
-from solver.validation import validate_schedule
+from solver.validation import Violation, validate_schedule
 
 log = logging.getLogger(__name__)
+
+
+class Solved(NamedTuple):
+    """A job's solve and what the independent validator found in its plan (nothing: valid)."""
+
+    result: engine.SolveResult
+    violations: list[Violation]
 
 
 @dataclass
@@ -94,7 +101,7 @@ def run_job(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     owner: str | None = None,
-) -> engine.SolveResult | None:
+) -> Solved | None:
     """Solve a queued job's snapshot, validate and record the schedule; None if it was not queued
     (or another process claimed it first). ``owner`` names the process that runs it."""
     stop = stop or threading.Event()
@@ -140,7 +147,7 @@ def run_job(
             "bound": result.bound,
         }
         session.commit()
-    return result
+    return Solved(result, violations)
 
 
 def publish(

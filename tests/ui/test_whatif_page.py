@@ -7,24 +7,14 @@ Reuses the planner page's server and browser (one module-scoped sample plant, pl
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from tests.api.test_scenarios import busiest_line_days
 from tests.ui import test_planner_page as planner_page
 from tests.ui.test_planner_page import SALES_KEY, Service, Tab, english_words, expect, screenshot, sign_in
 
 service, browser, tab = planner_page.service, planner_page.browser, planner_page.tab  # the shared fixtures
 
 SOLVE_MS = 60_000
-
-
-def busiest_line_days(schedule: dict[str, Any]) -> tuple[str, str, str]:
-    """The line with the most runs and the first and third working days it runs on."""
-    counts: dict[str, int] = {}
-    for entry in schedule["orders"]:
-        counts[entry["line_id"]] = counts.get(entry["line_id"], 0) + 1
-    line = max(counts, key=counts.get)
-    days = sorted({a["date"] for e in schedule["orders"] if e["line_id"] == line for a in e["allocations"]})
-    return line, days[0], days[2]
 
 
 def known_codes(service: Service) -> set[str]:
