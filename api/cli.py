@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from api import jobs, planning, store
 from api.config import Settings
-from api.db import Database, PlanJob, database_problem, database_state, utcnow
+from api.db import DEFAULT_PLANT, Database, PlanJob, database_problem, database_state, utcnow
 from api.promising import Promiser
 from solver import io
 from solver.domain import DatasetError
@@ -142,7 +142,7 @@ def _print_keys(keys: dict[str, str]) -> None:
 def _prepare_demo(settings: Settings, time_limit: float) -> None:
     """Load the sample and publish a first plan unless the database already has them."""
     database = open_database(settings)
-    with database_errors(settings.database_url), database.sessions() as session:
+    with database_errors(settings.database_url), database.plant_session(DEFAULT_PLANT) as session:
         if store.master_document(session) is None:
             counts = store.replace_dataset(session, io.load_dataset(SAMPLE), "batch:demo")
             session.commit()
@@ -178,7 +178,7 @@ def replan(
 
 def _replan(database: Database, time_limit: float, publish: bool, frozen_days: int | None, actor: str) -> int:
     """The nightly batch: the same snapshot, solve, validation and publication as the API's plans."""
-    with database.sessions() as session:
+    with database.plant_session(DEFAULT_PLANT) as session:
         return _replan_in(database, session, time_limit, publish, frozen_days, actor)
 
 

@@ -28,7 +28,15 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
 from sqlalchemy.sql.expression import false
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -42,19 +50,40 @@ class Base(DeclarativeBase):
     pass
 
 
-class MasterData(Base):
+DEFAULT_PLANT = "default"  # the plant the paths without /plants/{plant_id} act on; holds pre-plant data
+
+
+class Plant(Base):
+    """A plant of the group: its own master data, orders, plans, holds and ledger."""
+
+    __tablename__ = "plants"
+    plant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PlantScoped:
+    """A row that belongs to one plant. A session opened for a plant (``Database.plant_session``)
+    reads, updates and deletes only that plant's rows and stamps new rows with it; a session
+    without a plant (job runners, workers, reapers) sees every plant."""
+
+    plant_id: Mapped[str] = mapped_column(String(40), index=True, server_default=DEFAULT_PLANT)
+
+
+class MasterData(PlantScoped, Base):
     """The plant, lines, products, routings, materials, customers...: one versioned document."""
 
     __tablename__ = "master_data"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(200), default="")
 
 
-class OrderRow(Base):
+class OrderRow(PlantScoped, Base):
     __tablename__ = "orders"
+    plant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(100), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
@@ -76,7 +105,7 @@ class OrderRow(Base):
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
-class OrderEvent(Base):
+class OrderEvent(PlantScoped, Base):
     """Who (role and key name), when, what and why: the written-confirmation rule."""
 
     __tablename__ = "order_events"
@@ -89,7 +118,7 @@ class OrderEvent(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
-class PlanJob(Base):
+class PlanJob(PlantScoped, Base):
     __tablename__ = "plans"
     plan_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # queued running succeeded failed cancelled
@@ -118,7 +147,7 @@ class PlanJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class Publication(Base):
+class Publication(PlantScoped, Base):
     """Which plan the shop follows: the newest row."""
 
     __tablename__ = "publications"
@@ -128,7 +157,7 @@ class Publication(Base):
     by: Mapped[str] = mapped_column(String(200), default="")
 
 
-class QuoteHold(Base):
+class QuoteHold(PlantScoped, Base):
     """Capacity and material held for a sales quote until it expires, is confirmed or released."""
 
     __tablename__ = "quotes"
@@ -142,7 +171,7 @@ class QuoteHold(Base):
     order_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
-class LedgerLock(Base):
+class LedgerLock(PlantScoped, Base):
     """One row: every change to the promise ledger first bumps its version.
 
     The ``UPDATE`` takes PostgreSQL's row lock and SQLite's write lock before anything is
@@ -151,14 +180,15 @@ class LedgerLock(Base):
     """
 
     __tablename__ = "ledger_lock"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Promise(Base):
+class Promise(PlantScoped, Base):
     """Room kept for a confirmed order that the published plan does not carry (yet, or as it is now)."""
 
     __tablename__ = "promises"
+    plant_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(100))
     quantity: Mapped[int] = mapped_column(Integer)
@@ -171,7 +201,7 @@ class Promise(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class OrderReview(Base):
+class OrderReview(PlantScoped, Base):
     """One department's verdict in the joint review of a non-regular order."""
 
     __tablename__ = "order_reviews"
@@ -185,7 +215,7 @@ class OrderReview(Base):
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
 
 
-class Scenario(Base):
+class Scenario(PlantScoped, Base):
     """A what-if (or an exception, 异常): edits to a copy of the live data and the plan made from it."""
 
     __tablename__ = "scenarios"
@@ -201,6 +231,47 @@ class Scenario(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+def _only_the_plant(state: ORMExecuteState) -> None:
+    plant = state.session.info.get("plant_id")
+    if plant is None or state.is_column_load or state.is_relationship_load:
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(PlantScoped, lambda cls: cls.plant_id == plant, include_aliases=True)
+        )
+
+
+def _stamp_the_plant(session: Session, _context: object, _instances: object) -> None:
+    plant = session.info.get("plant_id")
+    for row in session.new:
+        if isinstance(row, PlantScoped) and getattr(row, "plant_id", None) is None:
+            if plant is None:
+                raise RuntimeError(f"a new {type(row).__name__} needs a plant: use Database.plant_session")
+            row.plant_id = plant
+
+
+event.listen(Session, "do_orm_execute", _only_the_plant)
+event.listen(Session, "before_flush", _stamp_the_plant)
+
+
+def session_plant(session: Session) -> str:
+    """The plant a session was opened for."""
+    plant = session.info.get("plant_id")
+    if plant is None:
+        raise RuntimeError("this needs a plant's session (Database.plant_session)")
+    return plant
+
+
+def by_order_id(session: Session, model: type[OrderRow] | type[Promise], order_id: str) -> Any:
+    """The plant's order (or promise) ``order_id``, or None."""
+    return session.get(model, {"plant_id": session_plant(session), "order_id": order_id})
+
+
+def master_row(session: Session) -> MasterData | None:
+    """The plant's master data row, or None before its first dataset."""
+    return session.get(MasterData, session_plant(session))
 
 
 def make_engine(url: str) -> Engine:
@@ -272,9 +343,13 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def session(self) -> Iterator[Session]:
-        with self.sessions() as session:
+    def session(self, plant_id: str = DEFAULT_PLANT) -> Iterator[Session]:
+        with self.plant_session(plant_id) as session:
             yield session
+
+    def plant_session(self, plant_id: str) -> Session:
+        """A session that sees and writes only ``plant_id``'s rows."""
+        return self.sessions(info={"plant_id": plant_id})
 
     def migrate(self) -> None:
         migrate(self.engine)

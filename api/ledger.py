@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api import store
-from api.db import LedgerLock, OrderRow, PlanJob, Promise, QuoteHold, utcnow
+from api.db import LedgerLock, OrderRow, PlanJob, Promise, QuoteHold, by_order_id, utcnow
 from api.promising import (
     HOLD_PREFIX,
     PlannedOrders,
@@ -56,7 +56,7 @@ PLACEMENT_FIELDS = (
 
 def serialize(session: Session) -> None:
     """Take the ledger lock for the rest of the transaction (and bump its version)."""
-    session.execute(update(LedgerLock).where(LedgerLock.id == 1).values(version=LedgerLock.version + 1))
+    session.execute(update(LedgerLock).values(version=LedgerLock.version + 1))
 
 
 # -- one order's promise -------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def _at_pin(entry: dict[str, Any], row: OrderRow) -> bool:
 
 def promise_order(session: Session, promiser: Promiser, row: OrderRow, source: str) -> Promise | None:
     """Keep room for ``row`` if the published plan does not carry it; call after :func:`serialize`."""
-    existing = session.get(Promise, row.order_id)
+    existing = by_order_id(session, Promise, row.order_id)
     try:
         view = promiser.view(session)
     except store.Conflict:  # nothing published: the first plan will carry it
@@ -112,7 +112,7 @@ def keep_hold_room(session: Session, hold: QuoteHold, order_id: str) -> Promise:
 
 
 def drop_promise(session: Session, order_id: str) -> None:
-    promise = session.get(Promise, order_id)
+    promise = by_order_id(session, Promise, order_id)
     if promise is not None:
         session.delete(promise)
 
@@ -285,7 +285,7 @@ def _place_again(
         else:
             promise, promised = item.promise, item.promise.promised_delivery
             prospect = Prospect(promise.product_id, promise.quantity, promised)
-        order = session.get(OrderRow, item.promise.order_id) if item.promise is not None else None
+        order = by_order_id(session, OrderRow, item.promise.order_id) if item.promise is not None else None
         placement = place(plan, ledger, prospect, order)
         if placement is not None:
             ledger.book(plan.dataset, placement, prospect.product_id, prospect.quantity)
@@ -358,7 +358,7 @@ def _renumbered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _promised_order(session: Session, promise: Promise) -> dict[str, Any]:
-    row = session.get(OrderRow, promise.order_id)
+    row = by_order_id(session, OrderRow, promise.order_id)
     customer = row.customer_id if row is not None else None
     return {"product_id": promise.product_id, "quantity": promise.quantity, "customer_id": customer}
 

@@ -27,7 +27,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api import ledger, store
-from api.db import Database, MasterData, PlanJob, utcnow
+from api.db import Database, PlanJob, master_row, utcnow
 from api.promising import HOLD_PREFIX, Promiser, hold_as_order, open_holds
 from solver import engine, io
 from solver.domain import PLANNED_STATUSES, Dataset, DatasetError
@@ -209,7 +209,7 @@ def publish(
 
 def master_version(session: Session) -> int | None:
     """The live master data's version (bumped by every upload and applied master edit)."""
-    master = session.get(MasterData, 1)
+    master = master_row(session)
     return master.version if master is not None else None
 
 

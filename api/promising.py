@@ -72,13 +72,13 @@ class PlanView:
 
 
 def ledger_version(session: Session) -> int:
-    return session.scalars(select(LedgerLock.version).where(LedgerLock.id == 1)).one()
+    return session.scalars(select(LedgerLock.version)).one()
 
 
 def ledger_state(session: Session) -> tuple[int, str | None]:
     """The ledger's version and the published plan, in one round trip (every answer asks)."""
     newest = select(Publication.plan_id).order_by(Publication.id.desc()).limit(1).scalar_subquery()
-    version, plan_id = session.execute(select(LedgerLock.version, newest).where(LedgerLock.id == 1)).one()
+    version, plan_id = session.execute(select(LedgerLock.version, newest)).one()
     return version, plan_id
 
 

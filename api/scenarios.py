@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import ledger, pins, planning, rules, store
-from api.db import MasterData, OrderRow, PlanJob, Scenario, utcnow
+from api.db import OrderRow, PlanJob, Scenario, by_order_id, master_row, utcnow
 from api.promising import Promiser
 from api.schemas import utc_text
 from solver import io
@@ -151,7 +151,7 @@ def apply(session: Session, promiser: Promiser, row: Scenario, actor: str) -> di
 def _apply_master_edits(session: Session, edits: list[dict[str, Any]], actor: str) -> None:
     if not edits:
         return
-    master = session.get(MasterData, 1)
+    master = master_row(session)
     master.document = whatif.apply_edits(dict(master.document), edits)
     master.version, master.updated_at, master.updated_by = master.version + 1, utcnow(), actor
 
@@ -177,7 +177,7 @@ def _apply_order_edit(session: Session, edit: dict[str, Any], reason: str, actor
 def _record_moves(session: Session, row: Scenario, reason: str, actor: str) -> None:
     """An exception's every moved order keeps it in its history: what moved, and by how much."""
     for change in (row.comparison or {}).get("changes", []):
-        if session.get(OrderRow, change["order_id"]) is not None:
+        if by_order_id(session, OrderRow, change["order_id"]) is not None:
             detail = {k: change[k] for k in ("before", "after", "days_later")}
             store.record_event(session, change["order_id"], actor, "exception", detail, reason)
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.db import MasterData, OrderEvent, OrderRow, PlanJob, Publication, utcnow
+from api.db import MasterData, OrderEvent, OrderRow, PlanJob, Publication, by_order_id, master_row, utcnow
 from solver import io
 from solver.domain import Dataset, DatasetError, Problem
 
@@ -77,7 +77,7 @@ def order_record(row: OrderRow) -> dict[str, Any]:
 
 
 def master_document(session: Session) -> dict[str, Any] | None:
-    master = session.get(MasterData, 1)
+    master = master_row(session)
     return dict(master.document) if master else None
 
 
@@ -106,9 +106,9 @@ def replace_dataset(session: Session, dataset: Dataset, actor: str, remove_order
     orders = {o["order_id"]: o for o in document.pop("orders")}
     if not remove_orders:
         _refuse_removals(session, set(orders))
-    master = session.get(MasterData, 1)
+    master = master_row(session)
     if master is None:
-        session.add(MasterData(id=1, document=document, version=1, updated_by=actor))
+        session.add(MasterData(document=document, version=1, updated_by=actor))
     else:
         master.document, master.version = document, master.version + 1
         master.updated_at, master.updated_by = utcnow(), actor
@@ -200,7 +200,7 @@ def check_with_orders(session: Session, records: list[dict[str, Any]]) -> Datase
 
 
 def get_order(session: Session, order_id: str) -> OrderRow:
-    row = session.get(OrderRow, order_id)
+    row = by_order_id(session, OrderRow, order_id)
     if row is None:
         raise NotFound(f"order {order_id} does not exist")
     return row
@@ -211,7 +211,7 @@ def history(session: Session, order_id: str) -> list[OrderEvent]:
 
 
 def create_order(session: Session, record: dict[str, Any], actor: str) -> OrderRow:
-    if session.get(OrderRow, record["order_id"]) is not None:
+    if by_order_id(session, OrderRow, record["order_id"]) is not None:
         raise Conflict(f"order {record['order_id']} already exists", code="order_exists")
     others = [order_record(r) for r in session.scalars(select(OrderRow))]
     _checked(session, [*others, record], len(others))

@@ -70,7 +70,7 @@ def one_plan(client: TestClient, seconds: float) -> str:
 
 def copy_plan(client: TestClient, plan_id: str, copies: int) -> float:
     """Insert ``copies`` copies of the plan's row; the megabytes of one row's schedule and snapshot."""
-    with client.app.state.database.sessions() as session:
+    with client.app.state.database.plant_session("default") as session:
         job = session.get(PlanJob, plan_id)
         columns = {c.key: getattr(job, c.key) for c in PlanJob.__table__.columns}
         for _ in range(copies):
@@ -86,7 +86,7 @@ def list_plans(client: TestClient, limit: int) -> None:
 
 
 def read_whole_rows(client: TestClient, limit: int) -> None:
-    with client.app.state.database.sessions() as session:
+    with client.app.state.database.plant_session("default") as session:
         rows = session.scalars(select(PlanJob).order_by(PlanJob.created_at.desc()).limit(limit)).all()
         assert len(rows) == limit and all(row.schedule is not None for row in rows)
 

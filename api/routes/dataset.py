@@ -58,7 +58,7 @@ def _replace(session: Session, dataset: Dataset, actor: str, promiser: Promiser,
     session.flush()
     ledger.sync_promises(session, promiser)
     session.commit()
-    version = session.get(store.MasterData, 1).version
+    version = store.master_row(session).version
     return DatasetLoaded(
         version=version, orders=len(dataset.orders), warnings=list(dataset.load_warnings) or None, **counts
     )

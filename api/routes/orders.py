@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from sqlalchemy import select
 
 from api import ledger, pins, rules, store
-from api.db import OrderReview, OrderRow, Promise
+from api.db import OrderReview, OrderRow, Promise, by_order_id
 from api.deps import CallerDep, OrderWriter, Planner, PromiserDep, SessionDep
 from api.schemas import (
     ErrorOut,
@@ -90,7 +90,7 @@ def get_order(order_id: str, response: Response, session: SessionDep, _: CallerD
     response.headers["ETag"] = store.etag(row)
     history = [event.__dict__ for event in store.history(session, order_id)]
     reviews = [review.__dict__ for review in rules.reviews(session, order_id)]
-    promise = session.get(Promise, order_id)
+    promise = by_order_id(session, Promise, order_id)
     return OrderWithHistory.model_validate(
         {
             **row.__dict__,
@@ -125,7 +125,7 @@ def change_order(
         store.check_if_match(store.get_order(session, order_id), if_match)
         row = store.change_order(session, order_id, changes, reason, caller.actor)
         session.flush()
-        if {"product_id", "quantity"} & changes.keys() or session.get(Promise, order_id) is not None:
+        if {"product_id", "quantity"} & changes.keys() or by_order_id(session, Promise, order_id) is not None:
             ledger.promise_order(session, promiser, row, "changed")
         session.commit()
     response.headers["ETag"] = store.etag(row)

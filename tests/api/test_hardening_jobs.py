@@ -93,7 +93,7 @@ def test_startup_ends_or_takes_over_only_the_jobs_of_owners_that_are_gone(
     database = Database(database_url)
     database.migrate()
     alive = "elsewhere.example:4242:alive"
-    with database.sessions() as session:
+    with database.plant_session("default") as session:
         session.add_all(
             [
                 _job("live-running", "running", alive, 0, small_document),
@@ -120,7 +120,7 @@ def test_startup_ends_or_takes_over_only_the_jobs_of_owners_that_are_gone(
     assert wait_finished(client, "live-queued", timeout=30)["status"] == "succeeded"
     owner = client.app.state.runner.owner
     database = Database(database_url)
-    with database.sessions() as session:
+    with database.plant_session("default") as session:
         assert session.scalars(select(PlanJob.owner).where(PlanJob.plan_id == "live-queued")).one() == owner
     database.engine.dispose()
 

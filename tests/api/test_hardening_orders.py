@@ -115,9 +115,9 @@ def test_a_write_from_a_stale_read_is_refused_by_the_update_itself(client: TestC
     """UPDATE ... WHERE version = <read>: even a request that read before another's commit cannot overwrite it."""
     new_order(client)
     database = client.app.state.database
-    with database.sessions() as slow, database.sessions() as fast:
-        stale = slow.get(OrderRow, "NEW-1")  # read at version 1
-        fresh = fast.get(OrderRow, "NEW-1")
+    with database.plant_session("default") as slow, database.plant_session("default") as fast:
+        stale = slow.get(OrderRow, ("default", "NEW-1"))  # read at version 1
+        fresh = fast.get(OrderRow, ("default", "NEW-1"))
         fresh.quantity = 5
         fast.commit()
         stale.quantity = 6

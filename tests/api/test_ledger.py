@@ -32,7 +32,7 @@ def a_product(_: dict[str, Any]) -> str:
 
 def assert_nothing_double_booked(client: TestClient) -> None:
     app = client.app.state
-    with app.database.sessions() as session:
+    with app.database.plant_session("default") as session:
         violations = ledger.reservations_check(session, app.promiser)
     assert violations == [], [str(v) for v in violations[:10]]
 

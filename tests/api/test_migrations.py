@@ -12,8 +12,8 @@ from api.main import create_app
 from tests.api.conftest import PLANNER, make_settings
 
 TABLES = {"master_data", "orders", "order_events", "plans", "publications", "quotes"}
-TABLES |= {"ledger_lock", "promises", "order_reviews", "scenarios"}
-HEAD = "0009"
+TABLES |= {"ledger_lock", "promises", "order_reviews", "scenarios", "plants"}
+HEAD = "0010"
 
 
 def test_migrations_create_every_table_once(database_url: str) -> None:

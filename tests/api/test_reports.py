@@ -65,7 +65,7 @@ def entry(order_id: str, dispatch: str) -> dict[str, Any]:
 def add_published_plan(client: TestClient, plan_id: str, entries: list[dict], published_at: dt.datetime) -> None:
     """A finished plan with a hand-made schedule, published at ``published_at``."""
     snapshot = {"customers": CUSTOMERS, "orders": [{"order_id": e["order_id"]} for e in entries]}
-    with client.app.state.database.sessions() as session:
+    with client.app.state.database.plant_session("default") as session:
         session.add(
             PlanJob(
                 plan_id=plan_id,
@@ -243,7 +243,7 @@ def new_order(client: TestClient, order_id: str, received: dt.datetime) -> None:
     """An order sales entered (``received``), dated back to ``received``."""
     body = {"order_id": order_id, "product_id": "P1", "quantity": 3, "due_date": "2026-12-20", "customer_id": "C1"}
     assert client.post("/v1/orders", json=body, headers=SALES).status_code == 201
-    with client.app.state.database.sessions() as session:
+    with client.app.state.database.plant_session("default") as session:
         session.execute(update(OrderRow).where(OrderRow.order_id == order_id).values(created_at=received))
         session.execute(update(OrderEvent).where(OrderEvent.order_id == order_id).values(at=received))
         session.commit()
@@ -258,7 +258,7 @@ def ask_information(client: TestClient, order_id: str, asked: dt.datetime) -> No
     response = client.post(f"/v1/orders/{order_id}/info-request", json={"note": "缺少技术参数"}, headers=SALES)
     assert response.status_code == 201, response.text
     assert response.json()["kind"] == "info_requested"
-    with client.app.state.database.sessions() as session:
+    with client.app.state.database.plant_session("default") as session:
         query = update(OrderEvent).where(OrderEvent.order_id == order_id, OrderEvent.kind == "info_requested")
         session.execute(query.values(at=asked))
         session.commit()
@@ -267,7 +267,7 @@ def ask_information(client: TestClient, order_id: str, asked: dt.datetime) -> No
 def add_plan(
     client: TestClient, plan_id: str, created: dt.datetime, order_ids: list[str], published: dt.datetime
 ) -> None:
-    with client.app.state.database.sessions() as session:
+    with client.app.state.database.plant_session("default") as session:
         orders = [{"order_id": o} for o in order_ids]
         schedule = {"orders": [{"order_id": o, "dispatch_date": "2026-12-01"} for o in order_ids], "unscheduled": []}
         session.add(
@@ -327,7 +327,7 @@ def test_order_process_stages_are_counted_in_plant_working_days(tiny: TestClient
     # the information arrives on Mon 11-23, one working day late; C1 goes into a plan on 11-24
     response = tiny.post("/v1/orders/I1/info-received", json={"note": "已补充"}, headers=SALES)
     assert response.status_code == 201
-    with tiny.app.state.database.sessions() as session:
+    with tiny.app.state.database.plant_session("default") as session:
         query = update(OrderEvent).where(OrderEvent.order_id == "I1", OrderEvent.kind == "info_received")
         session.execute(query.values(at=dt.datetime(2026, 11, 23, 9)))
         session.commit()

@@ -166,7 +166,7 @@ def test_startup_fails_running_jobs_and_requeues_queued_ones(database_url: str, 
     database = Database(database_url)
     database.migrate()
     parameters: dict[str, Any] = {"time_limit_s": 2, "frozen_days": None, "seed": 0}
-    with database.sessions() as session:
+    with database.plant_session("default") as session:
         for plan_id, status in (("cut-off", "running"), ("waiting", "queued"), ("done", "succeeded")):
             session.add(
                 PlanJob(

@@ -87,7 +87,7 @@ def test_six_short_plans_are_solved_on_the_workers_and_validate(cluster: dict[st
         plan = wait_finished(client, plan_id, timeout=90)
         assert (plan["status"], plan["valid"], plan["error"]) == ("succeeded", True, None), plan
         assert client.get(f"/v1/plans/{plan_id}/schedule", headers=SALES).json()["orders"]
-    with Database(cluster["database_url"]).sessions() as session:
+    with Database(cluster["database_url"]).plant_session("default") as session:
         jobs = session.scalars(select(PlanJob).where(PlanJob.plan_id.in_(plan_ids))).all()
         owners = {job.owner.split(":")[1] for job in jobs}
         assert all(job.attempts == 1 for job in jobs)
@@ -116,7 +116,7 @@ def test_a_worker_killed_mid_solve_leaves_no_job_running(cluster: dict[str, Any]
     plan_id = start_plan(client, time_limit_s=8)
     wait_for(client, plan_id, lambda plan: plan["status"] == "running", 60)
     database = Database(cluster["database_url"])
-    with database.sessions() as session:
+    with database.plant_session("default") as session:
         owner_pid = int(session.get(PlanJob, plan_id).owner.split(":")[1])
     killed = next(worker for worker in cluster["workers"] if worker.pid == owner_pid)
     killed.send_signal(signal.SIGKILL)
@@ -125,7 +125,7 @@ def test_a_worker_killed_mid_solve_leaves_no_job_running(cluster: dict[str, Any]
     # the reaper (API and surviving worker) queues it again for the other worker: it ends there
     plan = wait_finished(client, plan_id, timeout=60)
     assert plan["status"] in ("succeeded", "failed"), plan
-    with database.sessions() as session:
+    with database.plant_session("default") as session:
         job = session.get(PlanJob, plan_id)
         print(f"killed worker {owner_pid}: plan {job.status} after {job.attempts} attempts ({job.error})")
         if job.status == "succeeded":
@@ -143,7 +143,7 @@ def test_a_job_lost_on_its_last_attempt_ends_failed_with_the_reason(database_url
     database = Database(database_url)
     database.migrate()
     gone = f"{os.uname().nodename}:999999999:gone"
-    with database.sessions() as session:
+    with database.plant_session("default") as session:
         for plan_id, attempts in (("lost-once", 1), ("lost-twice", 2)):
             session.add(
                 PlanJob(
@@ -162,7 +162,7 @@ def test_a_job_lost_on_its_last_attempt_ends_failed_with_the_reason(database_url
     enqueued: list[str] = []
     LostJobReaper(database, settings, enqueued.append)()
     assert enqueued == ["lost-once"]
-    with database.sessions() as session:
+    with database.plant_session("default") as session:
         once, twice = session.get(PlanJob, "lost-once"), session.get(PlanJob, "lost-twice")
         assert (once.status, once.owner) == ("queued", QUEUED_OWNER)
         assert twice.status == "failed"

@@ -37,7 +37,7 @@ def add_past_plan(service: Service) -> list[dict[str, Any]]:
     first = min(o["dispatch_date"] for o in orders)
     database = Database(f"sqlite:///{service.log.parent / 'paichan.db'}")
     try:
-        with database.sessions() as session:
+        with database.plant_session("default") as session:
             snapshot = session.get(PlanJob, current["plan_id"]).input_snapshot
             published_at = dt.datetime.fromisoformat(first) - dt.timedelta(days=1)
             session.add(
@@ -74,7 +74,7 @@ def backdated_order(service: Service, received: dt.datetime) -> str:
     assert response.status_code == 201, response.text
     database = Database(f"sqlite:///{service.log.parent / 'paichan.db'}")
     try:
-        with database.sessions() as session:
+        with database.plant_session("default") as session:
             session.execute(update(OrderRow).where(OrderRow.order_id == "UI-LATE-1").values(created_at=received))
             session.execute(update(OrderEvent).where(OrderEvent.order_id == "UI-LATE-1").values(at=received))
             session.commit()
