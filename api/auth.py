@@ -11,14 +11,19 @@ from api.config import ROLES, Settings
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the key's role and a name that is safe to record."""
+    """Who is calling: the key's role, a name that is safe to record, and the plants the key is
+    limited to (None: every plant)."""
 
     role: str
     name: str
+    plants: frozenset[str] | None = None
 
     @property
     def actor(self) -> str:
         return f"{self.role}:{self.name}"
+
+    def may_use(self, plant_id: str) -> bool:
+        return self.plants is None or plant_id in self.plants
 
 
 @dataclass(frozen=True)
@@ -26,10 +31,23 @@ class _Key:
     role: str
     name: str
     secret: bytes
+    plants: frozenset[str] | None
+
+
+def _role_and_plants(text: str) -> tuple[str, frozenset[str] | None]:
+    """``planner`` → every plant; ``planner@A`` or ``sales@A+B`` → those plants only."""
+    role, at, plants = text.partition("@")
+    if not at:
+        return role, None
+    named = frozenset(p.strip() for p in plants.split("+") if p.strip())
+    if not named:
+        raise ValueError(f"no plant after '@' in {text!r} (write role@PLANT or role@PLANT_A+PLANT_B)")
+    return role.strip(), named
 
 
 class KeyRing:
-    """The configured keys. Entries are ``role:KEY`` or ``role:name:KEY``.
+    """The configured keys. Entries are ``role:KEY`` or ``role:name:KEY``; ``role@A+B:...`` limits the
+    key to plants A and B.
 
     A key containing ``:`` must be written ``role:name:KEY`` (the key is all after the second
     ``:``); as ``role:KEY`` its first part would be read as the name.
@@ -43,12 +61,12 @@ class KeyRing:
             parts = [p.strip() for p in entry.strip().split(":", 2)]
             if len(parts) < 2 or not parts[-1]:
                 continue
-            role, secret = parts[0], parts[-1]
+            (role, plants), secret = _role_and_plants(parts[0]), parts[-1]
             if role not in ROLES:
                 raise ValueError(f"unknown role {role!r} in PAICHAN_API_KEYS (roles: {', '.join(ROLES)})")
             per_role[role] = per_role.get(role, 0) + 1
             name = parts[1] if len(parts) == 3 else f"key{per_role[role]}"  # nothing of the secret
-            self._keys.append(_Key(role, name, secret.encode()))
+            self._keys.append(_Key(role, name, secret.encode(), plants))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyRing:
@@ -69,5 +87,5 @@ class KeyRing:
         found = None
         for key in self._keys:
             if hmac.compare_digest(offered, key.secret) and found is None:
-                found = Caller(key.role, key.name)
+                found = Caller(key.role, key.name, key.plants)
         return found

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
@@ -23,9 +23,11 @@ from api import store
 from api.auth import KeyRing
 from api.config import Settings, get_settings
 from api.db import Database, database_problem
+from api.deps import plant_in_path
 from api.jobs import JobRunner, Runner
+from api.plants import PlantDirectory
 from api.promising import Promiser
-from api.routes import dataset, feasibility, health, orders, plans, quotes, reports, scenarios, ui
+from api.routes import dataset, feasibility, health, orders, plans, plants, quotes, reports, scenarios, ui
 from api.schemas import ErrorOut
 from solver.domain import DatasetError
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database.migrate()
         runner = _make_runner(database, settings)
         app.state.database, app.state.runner = database, runner
+        app.state.plants = PlantDirectory(database)
         for plan_id in runner.recover():  # only the jobs of processes that are gone
             runner.submit(plan_id)
         yield
@@ -66,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadGauge, counter=requests)
     app.include_router(health.router)
-    for router in (
+    app.include_router(plants.router, responses=COMMON_ERRORS)
+    per_plant = (
         dataset.router,
         orders.router,
         plans.router,
@@ -75,8 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scenarios.router,
         reports.router,
         reports.orders_router,
-    ):
-        app.include_router(router, responses=COMMON_ERRORS)
+    )
+    for router in per_plant:  # the default plant's paths, as before plants
+        app.include_router(router, prefix="/v1", responses=COMMON_ERRORS)
+    for router in per_plant:  # every plant's
+        app.include_router(
+            router, prefix="/v1/plants/{plant_id}", responses=PLANT_ERRORS, dependencies=[Depends(plant_in_path)]
+        )
     app.include_router(ui.router)
     return app
 
@@ -89,6 +98,13 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "the body is larger than PAICHAN_MAX_BODY_BYTES"},
     422: {"model": ErrorOut, "description": "bad input: every problem located by JSON path or file/row/column"},
     503: {"model": ErrorOut, "description": "the database cannot be reached or written"},
+}
+
+
+PLANT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **COMMON_ERRORS,
+    403: {"model": ErrorOut, "description": "the key's role may not do this, or the key is not for this plant"},
+    404: {"model": ErrorOut, "description": "no such plant (or no such resource in it)"},
 }
 
 

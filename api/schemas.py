@@ -347,6 +347,20 @@ class FeasibilityAnswer(BaseModel):
     answer_ms: float
 
 
+class PlantFeasibility(FeasibilityAnswer):
+    plant_id: str = Field(description="the plant that answered; hold at /v1/plants/{plant_id}/quotes")
+
+
+class GroupFeasibility(PlantFeasibility):
+    """One plant's answer; asked without a plant, the earliest plant's, with every plant's in ``plants``."""
+
+    plants: list[PlantFeasibility] | None = Field(
+        None,
+        description="asked without a plant: every plant that makes the product and has a published plan, "
+        "earliest delivery first (the top-level answer is the first's)",
+    )
+
+
 class QuoteRequest(FeasibilityRequest):
     hold_hours: float | None = Field(None, gt=0, le=24 * 30)
 

@@ -11,13 +11,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api import ledger, store, uploads
-from api.deps import CallerDep, Planner, PromiserDep, SessionDep, SettingsDep
+from api.db import session_plant
+from api.deps import CallerDep, CreatingSessionDep, Planner, PromiserDep, SessionDep, SettingsDep
+from api.plants import ensure_plant
 from api.promising import Promiser
 from api.schemas import DatasetLoaded, ErrorOut
 from solver import io
 from solver.domain import Dataset, DatasetError, Problem
 
-router = APIRouter(prefix="/v1/dataset", tags=["dataset"])
+router = APIRouter(prefix="/dataset", tags=["dataset"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 async def replace_dataset(
     request: Request,
-    session: SessionDep,
+    session: CreatingSessionDep,
     settings: SettingsDep,
     caller: Planner,
     promiser: PromiserDep,
@@ -49,10 +51,13 @@ async def replace_dataset(
     content_type = request.headers.get("content-type", "application/json")
     # parsing a big upload takes seconds: off the event loop, so that other requests are answered meanwhile
     dataset = await run_in_threadpool(_parse, body, content_type, limits)
-    return await run_in_threadpool(_replace, session, dataset, caller.actor, promiser, remove_orders)
+    loaded = await run_in_threadpool(_replace, session, dataset, caller.actor, promiser, remove_orders)
+    request.app.state.plants.added(session_plant(session))
+    return loaded
 
 
 def _replace(session: Session, dataset: Dataset, actor: str, promiser: Promiser, remove_orders: bool) -> DatasetLoaded:
+    ensure_plant(session, session_plant(session))  # PUT /v1/plants/{plant_id}/dataset creates the plant
     ledger.serialize(session)
     counts = store.replace_dataset(session, dataset, actor, remove_orders=remove_orders)
     session.flush()

@@ -25,7 +25,7 @@ from api.schemas import (
     UnpinIn,
 )
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/orders", tags=["orders"])
 
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 

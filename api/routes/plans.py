@@ -7,7 +7,7 @@ import datetime as dt
 import io as stdio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from api.schemas import ErrorOut, IsoDate, PlanAccepted, PlanComparison, PlanOut
 from solver import io
 from solver import scenario as whatif
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/plans", tags=["plans"])
 
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -30,6 +30,7 @@ FINISHED = ("succeeded", "failed", "cancelled")
 def start_plan(
     request: PlanRequest,
     response: Response,
+    http: Request,
     session: SessionDep,
     caller: Planner,
     settings: SettingsDep,
@@ -42,7 +43,7 @@ def start_plan(
     )
     job = planning.new_job(session, parameters, caller.actor)
     runner.submit(job.plan_id)
-    response.headers["Location"] = f"/v1/plans/{job.plan_id}"
+    response.headers["Location"] = f"{http.url.path.rstrip('/')}/{job.plan_id}"  # the plant's path if asked so
     return PlanAccepted(plan_id=job.plan_id, status=job.status)
 
 

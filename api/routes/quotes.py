@@ -14,7 +14,7 @@ from api.deps import CallerDep, OrderWriter, PromiserDep, SessionDep, SettingsDe
 from api.promising import open_holds, promised_date
 from api.schemas import ErrorOut, QuoteConfirm, QuoteConfirmed, QuoteOut, QuoteRequest
 
-router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
+router = APIRouter(prefix="/quotes", tags=["quotes"])
 
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 

@@ -17,8 +17,8 @@ from api import reports
 from api.deps import CallerDep, OrderWriter, SessionDep
 from api.schemas import DispatchReport, ErrorOut, InfoNote, IsoDate, OrderEventOut, OrderProcessReport
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
-orders_router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/reports", tags=["reports"])
+orders_router = APIRouter(prefix="/orders", tags=["orders"])
 
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 DEFAULT_PERIOD_DAYS = 28  # four weeks up to today when no period is given

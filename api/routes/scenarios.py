@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import scenarios
 from api.deps import CallerDep, Planner, PromiserDep, RunnerDep, SessionDep, SettingsDep, allowed_time_limit
 from api.schemas import ErrorOut, FrozenDays, RequestBody
 
-router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
+router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
@@ -37,6 +37,7 @@ class ScenarioAccepted(BaseModel):
 def create_scenario(
     body: ScenarioRequest,
     response: Response,
+    http: Request,
     session: SessionDep,
     caller: Planner,
     settings: SettingsDep,
@@ -46,7 +47,7 @@ def create_scenario(
     time_limit = allowed_time_limit(settings, caller, body.time_limit_s)
     row = scenarios.create(session, {**body.model_dump(), "time_limit_s": time_limit}, caller.actor)
     runner.submit(row.plan_id)
-    response.headers["Location"] = f"/v1/scenarios/{row.scenario_id}"
+    response.headers["Location"] = f"{http.url.path.rstrip('/')}/{row.scenario_id}"
     return ScenarioAccepted(scenario_id=row.scenario_id, plan_id=row.plan_id)
 
 

@@ -36,12 +36,14 @@ _files = StaticFiles(directory=STATIC, check_dir=False)
 class WhoAmI(BaseModel):
     role: str
     name: str
+    plants: list[str] | None = None  # the plants the key is limited to; None: every plant
 
 
 @router.get("/v1/whoami", response_model=WhoAmI, responses={401: {"model": ErrorOut}})
 def whoami(caller: CallerDep) -> WhoAmI:
     """The role and name of the key: the page shows what the role may do and hides the rest."""
-    return WhoAmI(role=caller.role, name=caller.name)
+    plants = sorted(caller.plants) if caller.plants is not None else None
+    return WhoAmI(role=caller.role, name=caller.name, plants=plants)
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
