@@ -332,10 +332,11 @@ def _allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
 
 
 def _all_routes(routes: list[Any]) -> Iterator[Any]:
-    """The routes, those of included routers too (FastAPI keeps an included router whole)."""
+    """The routes, those of included routers too, with their prefixes (FastAPI keeps an included
+    router whole and builds its routes' effective, prefixed forms on demand)."""
     for route in routes:
-        included = getattr(route, "original_router", None)
-        yield from _all_routes(included.routes) if included is not None else (route,)
+        effective = getattr(route, "effective_candidates", None)
+        yield from _all_routes(effective()) if effective is not None else (route,)
 
 
 def _problem(error: dict[str, Any]) -> dict[str, Any]:

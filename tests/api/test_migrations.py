@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
-from api.db import Base, Database
+from api.db import MIGRATIONS, Base, Database
 from api.main import create_app
 from tests.api.conftest import PLANNER, make_settings
 
@@ -53,3 +58,67 @@ def test_a_migrated_database_keeps_its_data_on_the_next_start(database_url: str,
     with TestClient(create_app(make_settings(database_url))) as client:
         assert len(client.get("/v1/orders", headers=PLANNER).json()) == 30
         assert client.put("/v1/dataset", json=small_document, headers=PLANNER).json()["version"] == 2
+
+
+def _migrate_to(database: Database, revision: str, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_data_from_before_plants_becomes_the_default_plants(database_url: str, small_document: dict) -> None:
+    """0010: what a one-plant service kept (master data, orders, ledger lock) is the default plant's."""
+    database = Database(database_url)
+    try:
+        _migrate_to(database, "0009")
+        master = {k: v for k, v in small_document.items() if k != "orders"}
+        order = small_document["orders"][0]
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO master_data (id, document, version, updated_at, updated_by) VALUES (1, :d, 3, :t, 'x')"
+                ),
+                {"d": json.dumps(master), "t": dt.datetime(2026, 11, 1)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO orders (order_id, product_id, quantity, due_date, priority, status, order_type, "
+                    "created_at, updated_at, version) VALUES (:o, :p, :q, :d, 1, 'confirmed', 'regular', :t, :t, 1)"
+                ),
+                {
+                    "o": order["order_id"],
+                    "p": order["product_id"],
+                    "q": order["quantity"],
+                    "d": dt.date(2026, 12, 20),
+                    "t": dt.datetime(2026, 11, 1),
+                },
+            )
+            connection.execute(text("UPDATE ledger_lock SET version = 7"))
+    finally:
+        database.engine.dispose()
+    with TestClient(create_app(make_settings(database_url))) as client:  # migrates to the head
+        (plant,) = client.get("/v1/plants", headers=PLANNER).json()
+        assert (plant["plant_id"], plant["default"], plant["dataset_version"], plant["orders"]) == (
+            "default",
+            True,
+            3,
+            1,
+        )
+        for path in ("/v1/orders", "/v1/plants/default/orders"):
+            assert [o["order_id"] for o in client.get(path, headers=PLANNER).json()] == [order["order_id"]]
+        assert client.get("/v1/dataset", headers=PLANNER).json()["plant"] == small_document["plant"]
+        assert client.put("/v1/dataset", json=small_document, headers=PLANNER).json()["version"] == 4
+        assert client.put("/v1/plants/B/dataset", json=small_document, headers=PLANNER).json()["version"] == 1
+        with client.app.state.database.sessions() as session:
+            locks = dict(session.execute(text("SELECT plant_id, version FROM ledger_lock")).all())
+        assert locks["default"] >= 7 and "B" in locks  # the lock kept its version; B got its own
+    database = Database(database_url)
+    try:  # and back: one plant again, the default one's rows kept
+        _migrate_to(database, "0009", down=True)
+        with database.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM orders")).scalar() == 30
+            assert connection.execute(text("SELECT id, version FROM master_data")).all() == [(1, 4)]
+    finally:
+        database.engine.dispose()
