@@ -44,9 +44,9 @@ def requests_for(document: dict, count: int, seed: int) -> list[dict]:
     return asks
 
 
-def timed(client: httpx.Client, body: dict) -> tuple[float, dict]:
+def timed(client: httpx.Client, body: dict, path: str = "/v1/feasibility") -> tuple[float, dict]:
     began = time.perf_counter()
-    response = client.post("/v1/feasibility", json=body)
+    response = client.post(path, json=body)
     response.raise_for_status()
     return (time.perf_counter() - began) * 1000, response.json()
 

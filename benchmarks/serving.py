@@ -65,17 +65,18 @@ def wait_healthy(client: httpx.Client, attempts: int = 300) -> None:
             time.sleep(0.1)
 
 
-def start_plan(client: httpx.Client, time_limit: float) -> str:
-    """POST /v1/plans and poll it to the end; the plan id."""
-    plan_id = client.post("/v1/plans", json={"time_limit_s": time_limit}).json()["plan_id"]
-    while client.get(f"/v1/plans/{plan_id}").json()["status"] in ("queued", "running"):
+def start_plan(client: httpx.Client, time_limit: float, prefix: str = "/v1") -> str:
+    """POST {prefix}/plans and poll it to the end; the plan id. ``prefix`` ``/v1/plants/B``: plant B's."""
+    plan_id = client.post(f"{prefix}/plans", json={"time_limit_s": time_limit}).json()["plan_id"]
+    while client.get(f"{prefix}/plans/{plan_id}").json()["status"] in ("queued", "running"):
         time.sleep(0.25)
     return plan_id
 
 
-def plan_and_publish(client: httpx.Client, document: dict, time_limit: float) -> str:
-    """Upload the dataset, solve it and publish the plan; the plan id."""
-    client.put("/v1/dataset", json=document).raise_for_status()
-    plan_id = start_plan(client, time_limit)
-    client.post(f"/v1/plans/{plan_id}/publish").raise_for_status()
+def plan_and_publish(client: httpx.Client, document: dict, time_limit: float, prefix: str = "/v1") -> str:
+    """Upload the dataset (creating the plant under ``/v1/plants/{id}``), solve it and publish the
+    plan; the plan id."""
+    client.put(f"{prefix}/dataset", json=document).raise_for_status()
+    plan_id = start_plan(client, time_limit, prefix)
+    client.post(f"{prefix}/plans/{plan_id}/publish").raise_for_status()
     return plan_id
