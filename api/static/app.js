@@ -12,8 +12,10 @@
 //   #whatif    what-ifs and exceptions: edits, run, deltas, whom to call, apply (js/whatif.js; planners)
 // #gantt, #load, #late and #dispatch show one plan: the published plan's unless another
 // finished plan is picked in the "plan" selector.
+// A key that may use several plants gets a plant selector in the header: every call of the
+// page then goes to /v1/plants/{plant_id}/... (js/api.js), and order review asks the group.
 
-import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey } from "./js/api.js";
+import { ApiError, api, forgetKey, setUnauthorizedHandler, storeKey, storedKey, usePlant } from "./js/api.js";
 import { DispatchView } from "./js/dispatch.js";
 import { WorkListView } from "./js/worklist.js";
 import { Gantt } from "./js/gantt.js";
@@ -39,6 +41,7 @@ const VIEW_NEEDS = { whatif: "plan" }; // views a role may not open at all: a wh
 const SCHEDULE_VIEWS = ["gantt", "load", "late", "worklist", "dispatch"];
 
 const $ = (selector) => document.querySelector(selector);
+const PLANT = "paichan.plant"; // the plant chosen in this tab: sessionStorage, like the key
 
 // Render timings, read by benchmarks/ui_render.py and handy in the console.
 const timings = {};
@@ -57,6 +60,8 @@ const state = {
   selected: null, // the order shown under the Gantt
   names: null, // Promise of the dataset's names (names.js), for the Gantt and the order view
   search: { query: "", hits: [], at: -1 }, // the Gantt search and which hit is shown
+  plantList: [], // GET /v1/plants: the plants the key may use, the default one first
+  plant: null, // the plant the page works on (null: the default plant, before sign-in)
 };
 
 const gantt = new Gantt($("#gantt-chart"), { onSelect: showOrder, onPin: pinByDragging, onPickDay: lineDownFrom });
@@ -71,6 +76,8 @@ const late = new LateTable($("#late-table"), $("#late-summary"));
 const app = {
   canPlan: () => may("plan"),
   canQuote: () => may("quote"),
+  plants: () => state.plantList,
+  plantLabel,
   publishedId,
   loadSchedule,
   dataset: loadDataset,
@@ -151,6 +158,8 @@ async function signIn(key) {
   // GET /v1/whoami answers the key's role without touching any data
   state.caller = await api("GET", "/v1/whoami", { key });
   storeKey(key);
+  await loadPlants();
+  setPlant(startingPlant());
   $("#signin").hidden = true;
   $("#app").hidden = false;
   $("#signout").hidden = false;
@@ -161,6 +170,10 @@ async function signIn(key) {
 
 function signOut(message = "") {
   forgetKey();
+  sessionStorage.removeItem(PLANT);
+  Object.assign(state, { plantList: [], plant: null });
+  usePlant(null);
+  $("#plant-switch").hidden = true;
   plans.stop();
   whatif.stop();
   Object.assign(state, { caller: null, plans: [], sourceId: null, schedules: new Map(), dataset: null, names: null, rendered: {}, schedule: null, selected: null });
@@ -199,6 +212,77 @@ $("#signin-form").addEventListener("submit", async (event) => {
 });
 $("#signout").addEventListener("click", () => signOut());
 setUnauthorizedHandler(() => signOut(t("signin.rejected")));
+
+// -- which plant -------------------------------------------------------------------------
+
+/** GET /v1/plants: the plants the key may use (the list known so far if the service cannot say now). */
+async function loadPlants() {
+  try {
+    state.plantList = await api("GET", "/v1/plants");
+  } catch (error) {
+    if (error.status === 401) throw error; // the key itself is refused: sign-in says so
+    // otherwise keep what was known: the page still works on the plain paths or the chosen plant
+  }
+  fillPlants();
+  return state.plantList;
+}
+
+/** The tab's plant after a reload, else the default plant, else the key's first: plain paths answer 403 to a key not for the default plant. */
+function startingPlant() {
+  const ids = state.plantList.map((p) => p.plant_id);
+  const stored = sessionStorage.getItem(PLANT);
+  if (stored && ids.includes(stored)) return stored;
+  const fallback = state.plantList.find((p) => p.default)?.plant_id ?? ids[0];
+  return fallback ?? state.caller?.plants?.[0] ?? null;
+}
+
+function setPlant(plantId) {
+  state.plant = plantId;
+  const isDefault = state.plantList.find((p) => p.plant_id === plantId)?.default ?? plantId === "default";
+  usePlant(plantId && !isDefault ? plantId : null); // the default plant keeps the plain paths
+  fillPlants();
+}
+
+function plantLabel(plantId) {
+  const plant = state.plantList.find((p) => p.plant_id === plantId);
+  if (!plant) return plantId ?? "";
+  const name = plant.name && plant.name !== plant.plant_id ? `${plant.name} · ${plant.plant_id}` : plant.plant_id;
+  return plant.default ? name + t("plants.default_mark") : name;
+}
+
+/** The header's plant selector: only for a key that may use more than one plant. */
+function fillPlants() {
+  const select = $("#plant");
+  select.innerHTML = state.plantList
+    .map((p) => `<option value="${esc(p.plant_id)}"${p.default ? " data-default" : ""}>${esc(plantLabel(p.plant_id))}</option>`)
+    .join("");
+  if (state.plant) select.value = state.plant;
+  $("#plant-switch").hidden = !(state.caller && state.plantList.length > 1);
+}
+
+/** Another plant: everything the page holds of the last one goes, and the shown view loads again. */
+async function switchPlant(plantId) {
+  sessionStorage.setItem(PLANT, plantId);
+  setPlant(plantId);
+  plans.stop();
+  whatif.stop();
+  whatif.reset();
+  review.reset();
+  dispatch.cache.clear();
+  worklist.cache.clear();
+  Object.assign(state, { plans: [], sourceId: null, schedules: new Map(), dataset: null, names: null, rendered: {}, schedule: null, selected: null, pendingSelect: null });
+  for (const id of ["#gantt-details", "#plan-compare", "#plan-progress"]) $(id).hidden = true;
+  plans.comparing = plans.pairShown = null;
+  document.body.dataset.ganttReady = "";
+  try {
+    await plans.refresh();
+  } catch (error) {
+    flashError(error);
+  }
+  showView(state.view);
+}
+
+$("#plant").addEventListener("change", (event) => switchPlant(event.target.value));
 
 // -- which schedule ---------------------------------------------------------------------
 
@@ -268,9 +352,11 @@ function viewFromHash() {
 
 function showView(name) {
   state.view = name;
-  for (const section of document.querySelectorAll("section.view")) section.hidden = section.dataset.view !== name;
-  for (const link of document.querySelectorAll("#tabs a")) link.classList.toggle("active", link.dataset.view === name);
   const scheduleView = SCHEDULE_VIEWS.includes(name);
+  // a plant with no plan to show: not the last plant's chart under the notice
+  const stale = scheduleView && !state.sourceId && state.plantList.length > 1;
+  for (const section of document.querySelectorAll("section.view")) section.hidden = section.dataset.view !== name || stale;
+  for (const link of document.querySelectorAll("#tabs a")) link.classList.toggle("active", link.dataset.view === name);
   $("#source-bar").hidden = !scheduleView;
   $("#source-none").hidden = !(scheduleView && !state.sourceId);
   renderView(name);
@@ -289,6 +375,7 @@ async function renderView(name) {
     }
     if (name === "review") {
       $("#review-result").hidden = !review.answer;
+      if (state.plantList.length > 1) await loadPlants(); // which plants have a plan now, and make what
       await Promise.all([review.fillChoices(), review.refreshQuotes()]);
       return;
     }
@@ -501,6 +588,7 @@ $("#lang").addEventListener("change", (event) => setLanguage(event.target.value)
 onLanguageChange(() => {
   if (!state.caller) return;
   applyRole();
+  fillPlants();
   fillSources();
   plans.render();
   review.renderAnswer();

@@ -6,6 +6,7 @@
 
 const KEY = "paichan.apiKey";
 let onUnauthorized = () => {};
+let plant = null; // the plant the page works on; null: the default plant (the plain /v1 paths)
 
 export function storedKey() {
   return sessionStorage.getItem(KEY);
@@ -24,6 +25,17 @@ export function setUnauthorizedHandler(handler) {
   onUnauthorized = handler;
 }
 
+/** Every later call of the page goes to this plant's paths (null: the plain paths, the default plant). */
+export function usePlant(plantId) {
+  plant = plantId || null;
+}
+
+/** `/v1/...` of the plant: `/v1/plants/{plant}/...` (GET /v1/plants and /v1/whoami are the group's, never a plant's). */
+export function plantPath(path, plantId) {
+  if (!plantId || !path.startsWith("/v1/") || /^\/v1\/(plants|whoami)(?=[/?]|$)/.test(path)) return path;
+  return `/v1/plants/${encodeURIComponent(plantId)}/${path.slice(4)}`;
+}
+
 export class ApiError extends Error {
   constructor(status, detail, body) {
     super(detail);
@@ -34,11 +46,14 @@ export class ApiError extends Error {
 }
 
 /**
- * `method path` with the key; the parsed JSON answer (null for 204).
+ * `method path` with the key; the parsed JSON answer (null for 204). A `/v1` path goes to the
+ * plant the page works on (usePlant), or to `plant` when given (null: the plain path, which for
+ * order review is the whole group's).
  * A non-2xx answer throws ApiError carrying the service's `detail` (and the body,
  * e.g. the violations of a refused publish); a network failure throws ApiError(0).
  */
-export async function api(method, path, { body, key = storedKey(), ifMatch } = {}) {
+export async function api(method, path, { body, key = storedKey(), ifMatch, plant: plantId = plant } = {}) {
+  path = plantPath(path, plantId);
   const headers = { Accept: "application/json", "X-API-Key": key || "" };
   if (ifMatch !== undefined) headers["If-Match"] = ifMatch; // the version the change was made from
   if (body !== undefined) headers["Content-Type"] = "application/json";

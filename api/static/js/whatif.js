@@ -87,6 +87,17 @@ export class WhatIfView {
     this.showing = null;
   }
 
+  /** Another plant was chosen: its edits, scenarios and choices are not the last plant's. */
+  reset() {
+    this.stop();
+    this.edits = [];
+    this.current = this.scenarios = this.dataset = null;
+    this.names = new Names();
+    this.$("#whatif-fields").innerHTML = ""; // built again from the new plant's data
+    this.$("#whatif-result").hidden = true;
+    this.renderEdits();
+  }
+
   // -- building edits ------------------------------------------------------------------
 
   renderForm() {
