@@ -39,6 +39,9 @@ async def replace_dataset(
     remove_orders: Annotated[
         bool, Query(description="allow removing orders past received that the upload leaves out")
     ] = False,
+    name: Annotated[
+        str | None, Query(max_length=200, description="the plant's name, shown by GET /v1/plants and the page")
+    ] = None,
 ) -> DatasetLoaded:
     """Replace master data and orders; every problem is listed, nothing is half-written.
 
@@ -51,13 +54,15 @@ async def replace_dataset(
     content_type = request.headers.get("content-type", "application/json")
     # parsing a big upload takes seconds: off the event loop, so that other requests are answered meanwhile
     dataset = await run_in_threadpool(_parse, body, content_type, limits)
-    loaded = await run_in_threadpool(_replace, session, dataset, caller.actor, promiser, remove_orders)
+    loaded = await run_in_threadpool(_replace, session, dataset, caller.actor, promiser, remove_orders, name)
     request.app.state.plants.added(session_plant(session))
     return loaded
 
 
-def _replace(session: Session, dataset: Dataset, actor: str, promiser: Promiser, remove_orders: bool) -> DatasetLoaded:
-    ensure_plant(session, session_plant(session))  # PUT /v1/plants/{plant_id}/dataset creates the plant
+def _replace(
+    session: Session, dataset: Dataset, actor: str, promiser: Promiser, remove_orders: bool, name: str | None
+) -> DatasetLoaded:
+    ensure_plant(session, session_plant(session), name)  # PUT /v1/plants/{plant_id}/dataset creates the plant
     ledger.serialize(session)
     counts = store.replace_dataset(session, dataset, actor, remove_orders=remove_orders)
     session.flush()

@@ -54,10 +54,12 @@ def test_a_new_plant_has_its_own_data_and_the_plain_paths_stay_on_the_default(
 ) -> None:
     put_plant(group, "default", small_document)
     other = {**small_document, "orders": [dict(o, quantity=o["quantity"] + 1) for o in small_document["orders"][:10]]}
-    loaded = put_plant(group, "B", other)
+    named = group.put("/v1/plants/B/dataset", params={"name": "无锡工厂"}, json=other, headers=PLANNER)
+    loaded = named.json()
     assert loaded["orders"] == 10 and loaded["version"] == 1
     plants = group.get("/v1/plants", headers=PLANNER).json()
     assert [(p["plant_id"], p["default"], p["orders"]) for p in plants] == [("default", True, 30), ("B", False, 10)]
+    assert [p["name"] for p in plants] == ["", "无锡工厂"]
     assert len(group.get("/v1/orders", headers=PLANNER).json()) == 30
     assert len(group.get("/v1/plants/default/orders", headers=PLANNER).json()) == 30
     b_orders = group.get("/v1/plants/B/orders", headers=PLANNER).json()

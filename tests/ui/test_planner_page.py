@@ -198,6 +198,7 @@ def test_the_page_and_its_files_are_served_without_any_cdn(service: Service) -> 
     assert httpx.get(service.url + "/v1/whoami", headers={"X-API-Key": SALES_KEY}).json() == {
         "role": "sales",
         "name": "key1",
+        "plants": None,
     }
 
 

@@ -21,9 +21,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_whoami_names_the_role_of_the_key(client: TestClient) -> None:
-    assert client.get("/v1/whoami", headers=PLANNER).json() == {"role": "planner", "name": "key1"}
-    assert client.get("/v1/whoami", headers=SALES).json() == {"role": "sales", "name": "key1"}
-    assert client.get("/v1/whoami", headers=BATCH).json() == {"role": "batch", "name": "key1"}
+    assert client.get("/v1/whoami", headers=PLANNER).json() == {"role": "planner", "name": "key1", "plants": None}
+    assert client.get("/v1/whoami", headers=SALES).json() == {"role": "sales", "name": "key1", "plants": None}
+    assert client.get("/v1/whoami", headers=BATCH).json() == {"role": "batch", "name": "key1", "plants": None}
     refused = client.get("/v1/whoami", headers={"X-API-Key": "wrong"})
     assert refused.status_code == 401
     assert client.get("/v1/whoami").status_code == 401
