@@ -37,7 +37,7 @@ from api.promising import (
     prospect_of_order,
 )
 from solver.domain import Order
-from solver.promise import PlanLedger, Prospect, earliest_placement
+from solver.promise import PlanLedger, Prospect, earliest_placement, has_room_for
 from solver.validation import Violation, recompute_objective, validate_schedule
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def promise_order(session: Session, promiser: Promiser, row: OrderRow, source: s
         view = promiser.view(session)
     except store.Conflict:  # nothing published: the first plan will carry it
         return None
-    if not needs_promise(row, view.plan):
+    if not needs_promise(row, view.plan) and (existing is None or _planned_run_free(promiser, view, row)):
         if existing is not None:
             session.delete(existing)
         return None
@@ -115,6 +115,14 @@ def drop_promise(session: Session, order_id: str) -> None:
     promise = by_order_id(session, Promise, order_id)
     if promise is not None:
         session.delete(promise)
+
+
+def _planned_run_free(promiser: Promiser, view: PlanView, row: OrderRow) -> bool:
+    """Whether the plan's run of ``row`` is still free for it: while the order had a promise,
+    its planned room was free for other holds and promises to take."""
+    entry = view.plan.entries[row.order_id]
+    kitted = 0 if row.status == "in_production" else row.quantity  # a running order has its kit
+    return has_room_for(_ledger_without(promiser, view, row.order_id), view.plan.dataset, entry, row.product_id, kitted)
 
 
 def _ledger_without(promiser: Promiser, view: PlanView, order_id: str) -> PlanLedger:
@@ -172,15 +180,8 @@ def sync_promises(session: Session, promiser: Promiser, source: str = "import") 
     dropped = 0
     for promise in view.promises:
         row = rows.get(promise.order_id)
-        if (
-            row is None
-            or not needs_promise(row, view.plan)
-            or (row.product_id, row.quantity)
-            != (
-                promise.product_id,
-                promise.quantity,
-            )
-        ):
+        back_in_plan = row is not None and not needs_promise(row, view.plan) and _planned_run_free(promiser, view, row)
+        if row is None or back_in_plan or (row.product_id, row.quantity) != (promise.product_id, promise.quantity):
             session.delete(promise)
             dropped += 1
     session.flush()

@@ -107,6 +107,22 @@ class PlanLedger:
             )
 
 
+def has_room_for(ledger: PlanLedger, dataset: Dataset, run: dict[str, Any], product_id: str, quantity: int) -> bool:
+    """Whether ``run`` (a placement or schedule entry) still fits in what ``ledger`` leaves free: its
+    minutes on each day, no other run carrying on from a day it carries on from, and its kit."""
+    line = ledger.lines[run["line_id"]]
+    days = [ledger.calendar.index_of(dt.date.fromisoformat(a["date"])) for a in run["allocations"]]
+    for day, allocation in zip(days, run["allocations"], strict=True):
+        if line.used[day] + allocation["minutes"] > line.capacity[day]:
+            return False
+    if any(line.carries_on[day] for day in days[:-1]):
+        return False
+    for item in dataset.bom_by_product.get(product_id, ()) if quantity else ():
+        if ledger.material_free[item.material_id][days[0]] < scaled_up(item.qty_per_unit * quantity):
+            return False
+    return True
+
+
 def plan_ledger(
     dataset: Dataset,
     schedule: dict[str, Any] | None,

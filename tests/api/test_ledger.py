@@ -337,3 +337,13 @@ def test_pinning_a_confirmed_order_moves_its_room_to_the_pin(client, loaded):
         client.get(f"/v1/orders/{entry['order_id']}", headers=SALES).json()["promise"] is None
     )  # the plan's run again
     assert_nothing_double_booked(client)
+
+
+def test_an_order_changed_back_to_its_planned_run_does_not_take_room_given_away(published_small):
+    """The reported bug (found by the sequence property): an order changed away from the plan frees its
+    planned run, a later change places another order's promise into that room, and changing the
+    first order back made it take its planned run again, on top of the other's promise."""
+    client, products = published_small
+    for quantity, pick in [(5, 991), (2, 920), (8, 886), (9, 266)]:
+        _change(client, products[0], quantity, pick)
+        assert_nothing_double_booked(client)
