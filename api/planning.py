@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api import ledger, store
@@ -117,10 +117,11 @@ def run_job(
             return None
         # the claim: one process only turns a queued job into a running one
         now = utcnow()
-        claim = update(PlanJob).where(PlanJob.plan_id == plan_id, PlanJob.status == "queued")
-        claim = claim.values(
-            status="running", started_at=now, owner=owner or job.owner, heartbeat_at=now, attempts=PlanJob.attempts + 1
+        owner, attempt = owner or job.owner, job.attempts + 1
+        claim = update(PlanJob).where(
+            PlanJob.plan_id == plan_id, PlanJob.status == "queued", PlanJob.attempts == job.attempts
         )
+        claim = claim.values(status="running", started_at=now, owner=owner, heartbeat_at=now, attempts=attempt)
         claimed = session.execute(claim, execution_options={"synchronize_session": False}).rowcount == 1
         session.commit()
         if not claimed:
@@ -134,20 +135,52 @@ def run_job(
     )
     result = engine.solve(dataset, params, previous=baseline, progress=progress, stop=stop)
     violations = validate_schedule(dataset, result.schedule, previous=baseline, frozen_days=params.frozen_days)
-    with database.sessions() as session:
-        job = session.get(PlanJob, plan_id)
-        job.status = "cancelled" if stop.is_set() else "succeeded"
-        job.finished_at, job.schedule = utcnow(), result.schedule
-        job.summary, job.valid = summary_of(result.schedule), not violations
-        job.error = "; ".join(str(v) for v in violations[:20]) or None
-        job.progress = {
-            **(job.progress or {}),
-            "elapsed": result.seconds,
-            "best_objective": {k: result.objective[k] for k in ("unscheduled_priority", "weighted_days_late")},
-            "bound": result.bound,
-        }
-        session.commit()
+    _record(database, plan_id, owner, attempt, result, violations, stop.is_set())
     return Solved(result, violations)
+
+
+def _record(
+    database: Database,
+    plan_id: str,
+    owner: str | None,
+    attempt: int,
+    result: engine.SolveResult,
+    violations: list[Violation],
+    cancelled: bool,
+) -> bool:
+    """Write the solve's outcome, only if the job is still this attempt's: a worker taken for lost
+    whose job was failed, or queued and claimed again elsewhere, must not overwrite what happened since."""
+    with database.sessions() as session:
+        progress = session.scalar(select(PlanJob.progress).where(PlanJob.plan_id == plan_id)) or {}
+        still_ours = update(PlanJob).where(
+            PlanJob.plan_id == plan_id,
+            PlanJob.status == "running",
+            PlanJob.attempts == attempt,
+            PlanJob.owner.is_(None) if owner is None else PlanJob.owner == owner,
+        )
+        written = session.execute(
+            still_ours.values(
+                status="cancelled" if cancelled else "succeeded",
+                finished_at=utcnow(),
+                schedule=result.schedule,
+                summary=summary_of(result.schedule),
+                valid=not violations,
+                error="; ".join(str(v) for v in violations[:20]) or None,
+                progress={
+                    **progress,
+                    "elapsed": result.seconds,
+                    "best_objective": {k: result.objective[k] for k in ("unscheduled_priority", "weighted_days_late")},
+                    "bound": result.bound,
+                },
+            ),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        session.commit()
+    if not written:
+        log.warning(
+            "plan %s: attempt %d's result discarded, the job was taken over or ended meanwhile", plan_id, attempt
+        )
+    return bool(written)
 
 
 def publish(
