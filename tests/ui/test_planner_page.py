@@ -15,14 +15,11 @@ downloads are never used.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io as stdio
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,8 +30,9 @@ from typing import Any
 import httpx
 import pytest
 
-from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, GANTT_READY, free_port
+from benchmarks.serving import CHROMIUM, CHROMIUM_ARGS, GANTT_READY
 from solver import io
+from tests.ui.served import ROOT, solved_plan, uvicorn_service
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
@@ -42,7 +40,6 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package is missing (pip install -e '.[test]')"
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("PAICHAN_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "paichan-screenshots")
 SAMPLE = ROOT / "data" / "sample"
 PLANNER_KEY, SALES_KEY, BATCH_KEY = "ui-planner-key", "ui-sales-key", "ui-batch-key"
@@ -64,55 +61,21 @@ class Service:
         return self.http.get("/v1/plans/current/schedule").json()
 
     def solve(self, time_limit: float) -> str:
-        response = self.http.post("/v1/plans", json={"time_limit_s": time_limit})
-        assert response.status_code == 202, response.text
-        plan_id = response.json()["plan_id"]
-        deadline = time.monotonic() + 60
-        while (plan := self.http.get(f"/v1/plans/{plan_id}").json())["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline, plan
-            time.sleep(0.2)
-        assert plan["status"] == "succeeded" and plan["valid"], plan
-        return plan_id
+        return solved_plan(self.http, time_limit)
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """uvicorn serving ``api.main:app`` on a free port of 127.0.0.1, the sample planned and published."""
     folder = tmp_path_factory.mktemp("ui")
-    port = free_port()
-    env = os.environ | {
-        "PAICHAN_DATABASE_URL": f"sqlite:///{folder / 'paichan.db'}",
-        "PAICHAN_API_KEYS": f"planner:{PLANNER_KEY},sales:{SALES_KEY},batch:{BATCH_KEY}",
-        "PAICHAN_SOLVER_WORKERS": "2",
-    }
-    env.pop("PAICHAN_API_KEYS_FILE", None)
-    log = folder / "uvicorn.log"
-    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"uvicorn exited:\n{log.read_text(errors='replace')}"
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"uvicorn did not answer:\n{log.read_text(errors='replace')}"
-            time.sleep(0.1)
-        with httpx.Client(base_url=url, headers=PLANNER, timeout=60) as http:
-            document = io.dataset_document(io.load_dataset(SAMPLE))
-            assert http.put("/v1/dataset", json=document).status_code == 200
-            service = Service(url, http, log=log)
-            service.published = service.solve(5)
-            assert http.post(f"/v1/plans/{service.published}/publish").status_code == 200
-            yield service
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    keys = f"planner:{PLANNER_KEY},sales:{SALES_KEY},batch:{BATCH_KEY}"
+    with uvicorn_service(folder, keys) as (url, log), httpx.Client(base_url=url, headers=PLANNER, timeout=60) as http:
+        document = io.dataset_document(io.load_dataset(SAMPLE))
+        assert http.put("/v1/dataset", json=document).status_code == 200
+        service = Service(url, http, log=log)
+        service.published = service.solve(5)
+        assert http.post(f"/v1/plans/{service.published}/publish").status_code == 200
+        yield service
 
 
 # -- the browser ----------------------------------------------------------------------------

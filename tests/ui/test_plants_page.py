@@ -9,13 +9,8 @@ browser and the page helpers are those of ``test_planner_page``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from benchmarks.serving import GANTT_READY, free_port
+from benchmarks.serving import GANTT_READY
 from solver import io
 from solver.generate import generate_dataset
 from tests.ui import test_planner_page as planner_page
-from tests.ui.test_planner_page import ROOT, Tab, english_words, expect, review, screenshot
+from tests.ui.served import solved_plan, uvicorn_service
+from tests.ui.test_planner_page import Tab, english_words, expect, review, screenshot
 
 browser, tab = planner_page.browser, planner_page.tab  # the planner page tests' browser and fresh tabs
 
@@ -60,14 +56,7 @@ class Group:
 
 def solve_and_publish(http: httpx.Client, plant_id: str) -> str:
     prefix = f"/v1/plants/{plant_id}"
-    response = http.post(f"{prefix}/plans", json={"time_limit_s": 3})
-    assert response.status_code == 202, response.text
-    plan_id = response.json()["plan_id"]
-    deadline = time.monotonic() + 60
-    while (plan := http.get(f"{prefix}/plans/{plan_id}").json())["status"] in ("queued", "running"):
-        assert time.monotonic() < deadline, plan
-        time.sleep(0.2)
-    assert plan["status"] == "succeeded" and plan["valid"], plan
+    plan_id = solved_plan(http, 3, prefix)
     assert http.post(f"{prefix}/plans/{plan_id}/publish").status_code == 200
     return plan_id
 
@@ -76,42 +65,18 @@ def solve_and_publish(http: httpx.Client, plant_id: str) -> str:
 def group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Group]:
     """uvicorn on a free port with plants ``default`` and ``B``, each planned and published."""
     folder = tmp_path_factory.mktemp("ui-plants")
-    port = free_port()
-    env = os.environ | {
-        "PAICHAN_DATABASE_URL": f"sqlite:///{folder / 'paichan.db'}",
-        "PAICHAN_API_KEYS": KEYS,
-        "PAICHAN_SOLVER_WORKERS": "2",
-    }
-    env.pop("PAICHAN_API_KEYS_FILE", None)
-    log = folder / "uvicorn.log"
-    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"uvicorn exited:\n{log.read_text(errors='replace')}"
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"uvicorn did not answer:\n{log.read_text(errors='replace')}"
-            time.sleep(0.1)
-        with httpx.Client(base_url=url, headers={"X-API-Key": PLANNER_KEY}, timeout=60) as http:
-            document = io.dataset_document(generate_dataset(30, 2, 30, 1)) | {"bom": []}  # capacity decides
-            fast = document | {"orders": []}
-            fast["routings"] = [dict(r, units_per_hour=r["units_per_hour"] * 2) for r in document["routings"]]
-            for plant_id, loaded in (("default", document), ("B", fast)):
-                response = http.put(f"/v1/plants/{plant_id}/dataset", json=loaded)
-                assert response.status_code == 200, response.text
-            published = {plant_id: solve_and_publish(http, plant_id) for plant_id in ("default", "B")}
-            yield Group(url, http, document, published)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with (
+        uvicorn_service(folder, KEYS) as (url, _log),
+        httpx.Client(base_url=url, headers={"X-API-Key": PLANNER_KEY}, timeout=60) as http,
+    ):
+        document = io.dataset_document(generate_dataset(30, 2, 30, 1)) | {"bom": []}  # capacity decides
+        fast = document | {"orders": []}
+        fast["routings"] = [dict(r, units_per_hour=r["units_per_hour"] * 2) for r in document["routings"]]
+        for plant_id, loaded in (("default", document), ("B", fast)):
+            response = http.put(f"/v1/plants/{plant_id}/dataset", json=loaded)
+            assert response.status_code == 200, response.text
+        published = {plant_id: solve_and_publish(http, plant_id) for plant_id in ("default", "B")}
+        yield Group(url, http, document, published)
 
 
 def sign_in(tab: Tab, group: Group, key: str = PLANNER_KEY) -> None:
