@@ -540,9 +540,8 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.peer import replace_section
 
         text = README.read_text(encoding="utf-8")
-        README.write_text(
-            replace_section(text, HEADING, readme_section(runs, args.time_limit, args.workers, args.seed))
-        )
+        section = readme_section(runs, args.time_limit, args.workers, args.seed, args.warm)
+        README.write_text(replace_section(text, HEADING, section), encoding="utf-8")
         print(f"recorded in {README}")
     return 0
 
