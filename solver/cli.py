@@ -368,18 +368,44 @@ def generate(
     seed: Annotated[int, typer.Option()] = 1,
     load: Annotated[float, typer.Option(help="Work as a share of line capacity.", min=0.05, max=3.0)] = 0.8,
     plan_start: Annotated[str, typer.Option(help="First day of the plan, YYYY-MM-DD.")] = "2026-11-30",
+    changeovers: Annotated[
+        str | None,
+        typer.Option(
+            help="Changeover data between product families ('family') or model series ('series'); "
+            "none by default. Plans do not use it yet (issue #15)."
+        ),
+    ] = None,
+    inspection_orders_per_day: Annotated[
+        int | None, typer.Option(help="Orders quality inspects per working day (default: no cap).", min=1)
+    ] = None,
+    dispatch_orders_per_day: Annotated[
+        int | None, typer.Option(help="Orders logistics dispatches per working day (default: no cap).", min=1)
+    ] = None,
 ) -> None:
     """Write a realistic synthetic dataset (electrical equipment plant) as a CSV folder."""
     import datetime as dt
 
-    from solver.generate import generate_dataset
+    from solver.generate import CHANGEOVER_LEVELS, generate_dataset
 
     try:
         start = dt.date.fromisoformat(plan_start)
     except ValueError:
         errors.print(f"--plan-start: {plan_start!r} is not a date (YYYY-MM-DD)", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    data = generate_dataset(orders=orders, lines=lines, days=days, seed=seed, plan_start=start, load=load)
+    if changeovers is not None and changeovers not in CHANGEOVER_LEVELS:
+        errors.print(f"--changeovers: {changeovers!r} is not one of {', '.join(CHANGEOVER_LEVELS)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    data = generate_dataset(
+        orders=orders,
+        lines=lines,
+        days=days,
+        seed=seed,
+        plan_start=start,
+        load=load,
+        changeovers=changeovers,
+        inspection_orders_per_day=inspection_orders_per_day,
+        dispatch_orders_per_day=dispatch_orders_per_day,
+    )
     io.write_csv_folder(data, out_dir)
     planned = len(data.planned_orders)
     console.print(

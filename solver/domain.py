@@ -84,6 +84,8 @@ class Plant:
     frozen_days: int = 0
     release_weekdays: tuple[str, ...] = ("Mon", "Thu")
     day_start: dt.time = DAY_START  # when the lines' working day begins: the shop floor's clock times
+    inspection_orders_per_day: int | None = None  # orders quality inspects a working day; None: no cap
+    dispatch_orders_per_day: int | None = None  # orders logistics dispatches a working day; None: no cap
 
     @property
     def horizon_end(self) -> dt.date:
@@ -96,6 +98,7 @@ class Line:
     line_id: str
     hours_per_day: float
     name: str = ""
+    initial_family: str = ""  # the family of the run the line ends the previous plan with ("" unknown)
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
@@ -119,6 +122,17 @@ class Product:
     product_id: str
     name: str = ""
     family: str = ""
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Changeover:
+    """Minutes a line spends switching from one product family to another (``line_id`` None: every line)."""
+
+    from_family: str
+    to_family: str
+    minutes: int
+    line_id: str | None = None
     source: Source | None = field(default=None, compare=False, repr=False)
 
 
@@ -216,6 +230,7 @@ class Dataset:
     arrivals: tuple[Arrival, ...] = ()
     customers: tuple[Customer, ...] = ()
     inventory: tuple[InventoryFigure, ...] = ()
+    changeovers: tuple[Changeover, ...] = ()
     # what the loader guessed (a file's encoding or separator): for the planner to read, not data
     load_warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
@@ -279,6 +294,35 @@ class Dataset:
         customer = self.customer_by_id.get(order.customer_id or "")
         return customer.transit_days if customer else 0
 
+    @cached_property
+    def product_families(self) -> frozenset[str]:
+        """The product families the products give (blank ones are no family)."""
+        return frozenset(p.family for p in self.products if p.family)
+
+    def family_of(self, product_id: str) -> str:
+        """The product's family; "" for a product without one (or an unknown product)."""
+        product = self.product_by_id.get(product_id)
+        return product.family if product else ""
+
+    @cached_property
+    def _changeover_table(self) -> dict[tuple[str | None, str, str], int]:
+        """Minutes by (line_id or None for every line, from family, to family)."""
+        return {(c.line_id or None, c.from_family, c.to_family): c.minutes for c in self.changeovers}
+
+    def changeover_minutes(self, line_id: str, from_family: str, to_family: str) -> int:
+        """Minutes line ``line_id`` spends switching from ``from_family`` to ``to_family``.
+
+        The line's own row overrides the row for every line. Same family, a blank family
+        on either side (a product without a family), or no row for the pair: 0.
+        """
+        if not from_family or not to_family or from_family == to_family:
+            return 0
+        table = self._changeover_table
+        minutes = table.get((line_id, from_family, to_family))
+        if minutes is None:
+            minutes = table.get((None, from_family, to_family))
+        return minutes or 0
+
     # -- checks ---------------------------------------------------------------
 
     def problems(self) -> list[Problem]:
@@ -307,7 +351,75 @@ class Dataset:
         if customers:
             problems += _dangling(self.orders, "customer_id", customers, "orders.csv", "customer")
         problems += _missing_pinned_lines(self.orders)
+        problems += _duplicate_changeovers(self.changeovers)
+        problems += _dangling(self.changeovers, "line_id", lines, "changeovers.csv", "line")
+        problems += _unknown_families(
+            self.changeovers, ("from_family", "to_family"), self.product_families, "changeovers.csv"
+        )
+        problems += _unknown_families(self.lines, ("initial_family",), self.product_families, "lines.csv")
+        problems += _bad_changeover_minutes(self.changeovers)
+        problems += _bad_plant_caps(self.plant)
         return problems
+
+
+def _duplicate_changeovers(changeovers: tuple[Changeover, ...]) -> list[Problem]:
+    """One row per (from_family, to_family, line_id); a blank line_id is a key of its own (every line)."""
+    seen: dict[tuple, Changeover] = {}
+    problems = []
+    for row in changeovers:
+        if not row.from_family or not row.to_family:
+            continue  # a missing family is reported where the row is parsed
+        key = (row.from_family, row.to_family, row.line_id or None)
+        if key in seen:
+            first = seen[key].source
+            also = f" (first at row {first.row})" if first else ""
+            line = f"line {row.line_id}" if row.line_id else "every line"
+            message = f"duplicate changeover {row.from_family} -> {row.to_family} for {line}{also}"
+            problems.append(_problem(row, "changeovers.csv", "line_id", message))
+        else:
+            seen[key] = row
+    return problems
+
+
+def _unknown_families(records: tuple, keys: tuple[str, ...], known: frozenset[str], file: str) -> list[Problem]:
+    """A family no product has: a typo that would silently drop changeovers."""
+    problems = []
+    for record in records:
+        for key in keys:
+            value = getattr(record, key)
+            if value and value not in known:
+                message = f"unknown family {value!r}: no product in products.csv has it"
+                problems.append(_problem(record, file, key, message))
+    return problems
+
+
+def _bad_changeover_minutes(changeovers: tuple[Changeover, ...]) -> list[Problem]:
+    """Changeover minutes are whole numbers >= 0; a row from a family to itself is never spent."""
+    problems = []
+    for row in changeovers:
+        minutes = row.minutes
+        if minutes is None:
+            continue  # reported where the row is parsed
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+            message = f"changeover minutes must be a whole number >= 0, got {minutes!r}"
+            problems.append(_problem(row, "changeovers.csv", "minutes", message))
+        elif row.from_family and row.from_family == row.to_family and minutes > 0:
+            message = (
+                f"a changeover from family {row.from_family!r} to itself is never spent (same family: "
+                "no changeover): give 0 minutes or remove the row"
+            )
+            problems.append(_problem(row, "changeovers.csv", "minutes", message))
+    return problems
+
+
+def _bad_plant_caps(plant: Plant) -> list[Problem]:
+    """Inspection and dispatch caps are whole numbers >= 1, or None for no cap."""
+    problems = []
+    for key in ("inspection_orders_per_day", "dispatch_orders_per_day"):
+        cap = getattr(plant, key)
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            problems.append(Problem("plant.json", None, key, f"must be a whole number >= 1 or null, got {cap!r}"))
+    return problems
 
 
 def _missing_pinned_lines(orders: tuple[Order, ...]) -> list[Problem]:

@@ -15,6 +15,7 @@ arguments always give the same dataset.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -29,6 +30,7 @@ from solver.domain import (
     Arrival,
     BomItem,
     CalendarException,
+    Changeover,
     Customer,
     Dataset,
     InventoryFigure,
@@ -183,6 +185,8 @@ _CUSTOMER_KINDS = (
 _NON_KEY_PRIORITIES = (np.arange(1, 8), np.array([0.4, 0.28, 0.15, 0.07, 0.05, 0.03, 0.02]))
 _DEPOSIT_RATIOS = (0.1, 0.2, 0.25, 0.3, 0.3, 0.4, 0.5)
 _CN_DIGITS = "一二三四五六七八九"
+CHANGEOVER_LEVELS = ("family", "series")  # what a changeover switches between: product families or model series
+_CHANGEOVER_STREAM = 15  # the changeovers' own random stream (issue #15): the rest of a dataset stays as it was
 
 
 # -- intermediate arrays ------------------------------------------------------------
@@ -248,6 +252,9 @@ def generate_dataset(
     products: int | None = None,
     materials: int | None = None,
     customers: int | None = None,
+    changeovers: str | None = None,
+    inspection_orders_per_day: int | None = None,
+    dispatch_orders_per_day: int | None = None,
 ) -> Dataset:
     """Generate a synthetic make-to-order plant of electrical equipment.
 
@@ -265,6 +272,17 @@ def generate_dataset(
     products, materials, customers
         Counts; by default ``7 * lines`` products (10–500), ``5 * lines``
         materials (10–250; ``0`` for none) and ``1.5 * sqrt(orders)`` customers (8–300).
+    changeovers
+        ``None`` (the default): no changeover data, products keep their catalogue family
+        (高压开关柜, 环网柜 ...). ``"family"``: a changeover matrix between the catalogue
+        families of each workshop. ``"series"``: products' families become their model
+        series (KYN28A-12, GGD, SCB13 ...), with short changeovers inside a catalogue family
+        and long ones across. Either way about a third of the lines get their own minutes
+        for a pair or two, and every line an ``initial_family``. Drawn from a random stream
+        of their own: the rest of the dataset is the one without changeovers (``load``
+        counts no changeover time).
+    inspection_orders_per_day, dispatch_orders_per_day
+        The plant's daily inspection and dispatch caps; ``None`` (the default): no cap.
 
     Returns
     -------
@@ -275,6 +293,7 @@ def generate_dataset(
     n_materials = int(np.clip(5 * lines, 10, 250)) if materials is None else materials
     n_customers = int(np.clip(round(1.5 * math.sqrt(orders)), 8, 300)) if customers is None else customers
     _check_arguments(orders, lines, days, load, n_products, n_materials, n_customers)
+    _check_changeover_arguments(changeovers, inspection_orders_per_day, dispatch_orders_per_day)
     rng = np.random.default_rng(seed)
     plant = Plant(
         plan_start=plan_start,
@@ -283,6 +302,8 @@ def generate_dataset(
         holiday_country="CN",
         frozen_days=0,
         release_weekdays=("Mon", "Thu"),
+        inspection_orders_per_day=inspection_orders_per_day,
+        dispatch_orders_per_day=dispatch_orders_per_day,
     )
     plant_lines = _make_lines(rng, lines)
     calendar = _make_calendar(rng, plant_lines, plan_start, days)
@@ -294,10 +315,13 @@ def generate_dataset(
     start_day, delivery_day = _estimate_delivery(rng, draft, hours, calendar, clients.transit, days)
     order_records = _make_orders(rng, draft, start_day, delivery_day, catalogue, clients, plant_lines, calendar, plant)
     stock = _make_materials(rng, n_materials, catalogue, draft, start_day, plan_start, calendar.working[:days])
+    line_records, product_records, changeover_rows = plant_lines.records, catalogue.records, []
+    if changeovers is not None:
+        line_records, product_records, changeover_rows = _make_changeovers(seed, changeovers, catalogue, plant_lines)
     dataset = Dataset.create(
         plant=plant,
-        lines=plant_lines.records,
-        products=catalogue.records,
+        lines=line_records,
+        products=product_records,
         routings=_routing_records(catalogue, plant_lines),
         orders=order_records,
         line_calendar=calendar.line_calendar,
@@ -305,6 +329,7 @@ def generate_dataset(
         customers=clients.records,
         inventory=_make_inventory(rng, catalogue, draft, days),
         **stock,
+        changeovers=changeover_rows,
     )
     if logger.isEnabledFor(logging.INFO):
         logger.info(
@@ -395,6 +420,14 @@ def _check_arguments(orders: int, lines: int, days: int, load: float, *counts: i
         raise ValueError(f"need 0 or at least {workshops} materials for {lines} lines")
     if n_customers < 1:
         raise ValueError("need at least 1 customer")
+
+
+def _check_changeover_arguments(level: str | None, *caps: int | None) -> None:
+    if level is not None and level not in CHANGEOVER_LEVELS:
+        raise ValueError(f"changeovers must be one of {', '.join(CHANGEOVER_LEVELS)} or None, got {level!r}")
+    for cap in caps:
+        if cap is not None and cap < 1:
+            raise ValueError(f"an inspection or dispatch cap must be at least 1 order a day, got {cap}")
 
 
 def _covered_years() -> frozenset[int]:
@@ -551,6 +584,56 @@ def _make_products(rng: np.random.Generator, count: int, lines: _Lines) -> _Cata
         routing_setup=table[:, 3],
         route=route,
     )
+
+
+def _make_changeovers(
+    seed: int, level: str, catalogue: _Catalogue, lines: _Lines
+) -> tuple[list[Line], list[Product], list[Changeover]]:
+    """Lines with an initial family, products with their family at ``level``, and the changeover rows.
+
+    Every ordered pair of distinct families of a workshop has a row for every line: 20–90
+    minutes between series of one catalogue family, 60–240 across families. About a third
+    of the lines (those running two families or more) have their own minutes for one or
+    two pairs: half (quick-change tooling) or one and a half times (an older line) those.
+    """
+    rng = np.random.default_rng([seed, _CHANGEOVER_STREAM])
+    products = catalogue.records
+    if level == "series":
+        products = [
+            dataclasses.replace(product, family=_series(product, family))
+            for product, family in zip(catalogue.records, catalogue.family, strict=True)
+        ]
+    kind = {p.family: (int(w), f.code) for p, f, w in zip(products, catalogue.family, catalogue.workshop, strict=True)}
+    minutes: dict[tuple[str, str], int] = {}
+    for a, (workshop_a, code_a) in kind.items():
+        for b, (workshop_b, code_b) in kind.items():
+            if a != b and workshop_a == workshop_b:
+                low, high = (20, 90) if code_a == code_b else (60, 240)
+                minutes[(a, b)] = 5 * int(rng.integers(low // 5, high // 5 + 1))
+    rows = [Changeover(a, b, m) for (a, b), m in minutes.items()]
+    line_families = [
+        list(dict.fromkeys(products[p].family for p in np.flatnonzero(catalogue.route[:, k] >= 0)))
+        for k in range(len(lines.ids))
+    ]
+    records = [
+        dataclasses.replace(line, initial_family=str(rng.choice(families)) if families else "")
+        for line, families in zip(lines.records, line_families, strict=True)
+    ]
+    mixed = [k for k, families in enumerate(line_families) if len(families) >= 2]
+    chosen = rng.choice(mixed, size=min(len(mixed), max(1, round(len(lines.ids) / 3))), replace=False) if mixed else []
+    for k in sorted(int(c) for c in chosen):
+        pairs = [(a, b) for a in line_families[k] for b in line_families[k] if a != b]
+        for pick in sorted(rng.choice(len(pairs), size=min(len(pairs), int(rng.integers(1, 3))), replace=False)):
+            pair = pairs[int(pick)]
+            factor = float(rng.choice([0.5, 1.5]))
+            rows.append(Changeover(*pair, max(5, 5 * round(minutes[pair] * factor / 5)), lines.ids[k]))
+    return records, products, rows
+
+
+def _series(product: Product, family: _Family) -> str:
+    """The model series a catalogue product belongs to (its id's serial picks its model name)."""
+    serial = int(product.product_id.rsplit("-", 1)[1]) - 1
+    return family.series[serial % len(family.model_names()) // len(family.specs)]
 
 
 def _make_customers(rng: np.random.Generator, count: int) -> _Customers:

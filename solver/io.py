@@ -32,6 +32,7 @@ from solver.domain import (
     Arrival,
     BomItem,
     CalendarException,
+    Changeover,
     Customer,
     Dataset,
     DatasetError,
@@ -58,6 +59,7 @@ OPTIONAL_TABLES = (
     "arrivals",
     "customers",
     "inventory",
+    "changeovers",
 )
 
 
@@ -76,6 +78,8 @@ MAX_QUANTITY = 2**31 - 1  # order quantities are int32 in the database and the s
 MAX_AMOUNT = 1e12  # material quantities (on hand, arrivals, per unit) and inventory figures
 HOURS_PER_DAY = 24.0
 MAX_SETUP_HOURS = 30 * 24.0  # a month of round-the-clock work: longer is a unit mistake
+MAX_CHANGEOVER_MINUTES = 30 * 24 * 60  # the same month, in minutes
+MAX_ORDERS_PER_DAY = 1_000_000  # an inspection or dispatch cap above this is no cap but a typo
 MAX_TRANSIT_DAYS = 365
 MAX_UNITS_PER_HOUR = 1e6
 # One unit per 1,000 hours (six weeks round the clock) is slower than any line. With it the
@@ -186,6 +190,8 @@ _positive_amount = _between(0, MAX_AMOUNT, above_low=True)
 _amount = _between(0, MAX_AMOUNT)
 _transit_days = _between(0, MAX_TRANSIT_DAYS, whole=True)
 _quantity = _between(1, MAX_QUANTITY, whole=True)
+_changeover_minutes = _between(0, MAX_CHANGEOVER_MINUTES, whole=True)
+_orders_per_day = _between(1, MAX_ORDERS_PER_DAY, whole=True)
 
 
 def _priority(value: str) -> int:
@@ -256,6 +262,8 @@ class _Column:
     parse: Callable[[str], Any]
     required: bool = False
     field: str | None = None  # attribute name when it differs from the column
+    # written only when some row gives it, so datasets without it are written as before
+    omit_blank: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,6 +271,7 @@ class _Table:
     stem: str
     record: type
     columns: tuple[_Column, ...]
+    omit_empty: bool = False  # left out of written datasets (documents, folders, workbooks) when it has no rows
 
 
 def _col(name: str, parse: Callable[[str], Any], required: bool = False) -> _Column:
@@ -275,7 +284,12 @@ TABLES: dict[str, _Table] = {
         _Table(
             "lines",
             Line,
-            (_col("line_id", _identifier, True), _col("hours_per_day", _hours_of_day, True), _col("name", _text)),
+            (
+                _col("line_id", _identifier, True),
+                _col("hours_per_day", _hours_of_day, True),
+                _col("name", _text),
+                _Column("initial_family", _text, omit_blank=True),
+            ),
         ),
         _Table(
             "line_calendar",
@@ -352,6 +366,17 @@ TABLES: dict[str, _Table] = {
                 _col("in_transit", _amount),
                 _col("forecast_week", _amount),
             ),
+        ),
+        _Table(
+            "changeovers",
+            Changeover,
+            (
+                _col("from_family", _text, True),
+                _col("to_family", _text, True),
+                _col("minutes", _changeover_minutes, True),
+                _col("line_id", _identifier),
+            ),
+            omit_empty=True,
         ),
     )
 }
@@ -448,6 +473,8 @@ def _parse_plant(document: Any, file: str, problems: list[Problem]) -> Plant | N
         ("horizon_days", _between(1, MAX_HORIZON_DAYS, whole=True)),
         ("frozen_days", _between(0, MAX_HORIZON_DAYS, whole=True)),
         ("day_start", _clock),
+        ("inspection_orders_per_day", _orders_per_day),
+        ("dispatch_orders_per_day", _orders_per_day),
     ):
         if document.get(key) not in (None, ""):
             try:
@@ -738,7 +765,7 @@ def _plant_from_sheet(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def plant_document(plant: Plant) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "plan_start": plant.plan_start.isoformat(),
         "horizon_days": plant.horizon_days,
         "workdays": list(plant.workdays),
@@ -747,6 +774,11 @@ def plant_document(plant: Plant) -> dict[str, Any]:
         "release_weekdays": list(plant.release_weekdays),
         "day_start": plant.day_start.strftime("%H:%M"),
     }
+    # the caps only when the plant sets them, so plants without them are written as before
+    for key in ("inspection_orders_per_day", "dispatch_orders_per_day"):
+        if getattr(plant, key) is not None:
+            document[key] = getattr(plant, key)
+    return document
 
 
 def _record_row(record: object, table: _Table) -> dict[str, Any]:
@@ -762,8 +794,33 @@ def _record_row(record: object, table: _Table) -> dict[str, Any]:
 
 
 def dataset_tables(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
-    """The dataset as rows per file stem (plant excluded)."""
-    return {stem: [_record_row(r, table) for r in getattr(dataset, stem)] for stem, table in TABLES.items()}
+    """The dataset as rows per file stem (plant excluded).
+
+    A table marked ``omit_empty`` is left out when it has no rows, and a column marked
+    ``omit_blank`` when no row gives it: data without them is written as before.
+    """
+    tables = {}
+    for stem, table in TABLES.items():
+        records = getattr(dataset, stem)
+        if table.omit_empty and not records:
+            continue
+        rows = [_record_row(r, table) for r in records]
+        for column in table.columns:
+            if column.omit_blank and all(row[column.name] in (None, "") for row in rows):
+                for row in rows:
+                    del row[column.name]
+        tables[stem] = rows
+    return tables
+
+
+def _written_columns(stem: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The columns a written table has: its table's, less those :func:`dataset_tables` left out."""
+    columns = [c.name for c in TABLES[stem].columns]
+    return [c for c in columns if c in rows[0]] if rows else [c for c in columns if not _omit_blank(stem, c)]
+
+
+def _omit_blank(stem: str, name: str) -> bool:
+    return any(c.name == name and c.omit_blank for c in TABLES[stem].columns)
 
 
 def dataset_document(dataset: Dataset) -> dict[str, Any]:
@@ -782,7 +839,7 @@ def write_csv_folder(dataset: Dataset, folder: str | Path) -> None:
     for stem, rows in dataset_tables(dataset).items():
         if not rows and stem not in REQUIRED_TABLES:
             continue
-        columns = [c.name for c in TABLES[stem].columns]
+        columns = _written_columns(stem, rows)
         pd.DataFrame(rows, columns=columns).to_csv(folder / f"{stem}.csv", index=False, encoding="utf-8")
 
 
@@ -793,7 +850,7 @@ def write_workbook(dataset: Dataset, path: str | Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         pd.DataFrame(plant_rows, columns=["key", "value"]).to_excel(writer, sheet_name="plant", index=False)
         for stem, rows in dataset_tables(dataset).items():
-            columns = [c.name for c in TABLES[stem].columns]
+            columns = _written_columns(stem, rows)
             pd.DataFrame(rows, columns=columns).to_excel(writer, sheet_name=stem, index=False)
 
 
