@@ -28,6 +28,11 @@ ORDER_STATUSES = (
     "cancelled",
 )
 ORDER_TYPES = ("regular", "non_regular", "special")
+# Issue #15 lands in steps: until every part of the engine (exact model, LNS, list schedules,
+# sequence search, order promising, validator) plans with them, changeovers and the daily
+# inspection and dispatch caps are read and checked but not planned: the engine reads them only
+# through Dataset.planned_changeover and Dataset.inspection_cap / dispatch_cap, which see this.
+PLAN_CHANGEOVERS_AND_CAPS = False
 COLLECTION_DAYS = 7  # customers must collect within a week of warehousing
 DAY_START = dt.time(8, 0)  # a plant day starts at 08:00 unless plant.json says otherwise
 
@@ -322,6 +327,20 @@ class Dataset:
         if minutes is None:
             minutes = table.get((None, from_family, to_family))
         return minutes or 0
+
+    def planned_changeover(self, line_id: str, from_family: str, to_family: str) -> int:
+        """The changeover the engine plans with (0 while :data:`PLAN_CHANGEOVERS_AND_CAPS` is off)."""
+        return self.changeover_minutes(line_id, from_family, to_family) if PLAN_CHANGEOVERS_AND_CAPS else 0
+
+    @property
+    def inspection_cap(self) -> int | None:
+        """Orders inspected per working day at most, as planned (None: no cap)."""
+        return self.plant.inspection_orders_per_day if PLAN_CHANGEOVERS_AND_CAPS else None
+
+    @property
+    def dispatch_cap(self) -> int | None:
+        """Orders dispatched per working day at most, as planned (None: no cap)."""
+        return self.plant.dispatch_orders_per_day if PLAN_CHANGEOVERS_AND_CAPS else None
 
     # -- checks ---------------------------------------------------------------
 
