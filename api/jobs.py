@@ -257,19 +257,38 @@ def update_job(database: Database, plan_id: str, **fields: Any) -> None:
 
 
 def run_one_job(
-    database: Database, plan_id: str, owner: str, solver_workers: int, stop: threading.Event, heartbeat: Heartbeat
-) -> None:
+    database: Database,
+    plan_id: str,
+    owner: str,
+    solver_workers: int,
+    stop: threading.Event,
+    heartbeat: Heartbeat,
+    progress: planning.Progress | None = None,
+) -> planning.Solved | None:
     """Solve one job as ``owner``: ``heartbeat`` beats for it and turns a cancel into ``stop``, progress
-    is written about once a second; the in-process runner and the Celery workers both run jobs so."""
+    is written about once a second (and handed to ``progress`` too, a terminal's display, say); the
+    in-process runner, the Celery workers and ``paichan replan`` all run jobs so. The solve and the
+    validator's verdict, or None when the job was not run here or failed."""
     heartbeat.watch(plan_id, stop)
     try:
-        reporter = _ProgressWriter(database, owner, plan_id, stop)
-        planning.run_job(database, plan_id, solver_workers, progress=reporter, stop=stop, owner=owner)
+        writer = _ProgressWriter(database, owner, plan_id, stop)
+        reporter = writer if progress is None else _Both(writer, progress)
+        return planning.run_job(database, plan_id, solver_workers, progress=reporter, stop=stop, owner=owner)
     except Exception as error:  # a job must end as failed, never vanish
         log.exception("plan %s failed", plan_id)
         update_job(database, plan_id, status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
+        return None
     finally:
         heartbeat.forget(plan_id)
+
+
+class _Both:
+    def __init__(self, *reporters: planning.Progress):
+        self.reporters = reporters
+
+    def __call__(self, progress: engine.Progress) -> None:
+        for reporter in self.reporters:
+            reporter(progress)
 
 
 class _ProgressWriter:

@@ -34,8 +34,8 @@ STALE_SECONDS = 6.0  # short, so a lost worker is caught within seconds
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _broker_url(request: pytest.FixtureRequest) -> str:
-    db = REDIS_DB[request.node.callspec.params["database_url"]]
+def _broker_url(request: pytest.FixtureRequest, redis_dbs: dict[str, int] = REDIS_DB) -> str:
+    db = redis_dbs[request.node.callspec.params["database_url"]]
     try:
         broker = redis.Redis(host="127.0.0.1", port=6379, db=db, socket_connect_timeout=2)
         broker.flushdb()
@@ -59,14 +59,32 @@ def _start_worker(database_url: str, broker_url: str, log: Path) -> subprocess.P
 
 
 @pytest.fixture
-def cluster(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def redis_dbs() -> dict[str, int]:
+    """The broker database of each run; a module that uses ``cluster`` overrides it with numbers of its own."""
+    return REDIS_DB
+
+
+@pytest.fixture
+def cluster_settings() -> dict[str, Any]:
+    """More settings of the ``cluster``'s API (a module may override it: keys limited to plants, say)."""
+    return {}
+
+
+@pytest.fixture
+def cluster(
+    request: pytest.FixtureRequest,
+    database_url: str,
+    tmp_path: Path,
+    redis_dbs: dict[str, int],
+    cluster_settings: dict[str, Any],
+) -> Iterator[dict[str, Any]]:
     """An API client on a broker, and two worker processes (``workers``) solving its plans."""
-    broker_url = _broker_url(request)
-    settings = make_settings(database_url, broker_url=broker_url, job_stale_seconds=STALE_SECONDS)
+    broker_url = _broker_url(request, redis_dbs)
+    settings = make_settings(database_url, broker_url=broker_url, job_stale_seconds=STALE_SECONDS, **cluster_settings)
     with TestClient(create_app(settings)) as client:  # migrates first: the workers find the schema ready
         workers = [_start_worker(database_url, broker_url, tmp_path / f"worker{n}.log") for n in range(2)]
         try:
-            yield {"client": client, "workers": workers, "database_url": database_url}
+            yield {"client": client, "workers": workers, "database_url": database_url, "broker_url": broker_url}
         finally:
             for worker in workers:
                 if worker.poll() is None:
