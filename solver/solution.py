@@ -290,12 +290,13 @@ def explain_late_orders(instance: Instance, entries: list[dict[str, Any]], loads
 def _end_day_alone(instance: Instance, candidate: Candidate, option: Option) -> int:
     """The last production day of the order's run on ``option``'s line if the plant were empty.
 
-    An empty line is still set up for its initial family, so the run pays that changeover.
+    An empty line is still set up for its initial family, so the run pays that changeover
+    (cut at the horizon's end, which the run without it fits in).
     """
-    dataset = instance.dataset
+    dataset, axis = instance.dataset, instance.axes[option.line_id]
     family = dataset.line_by_id[option.line_id].initial_family
     length = changeover_before(dataset, option.line_id, family, candidate.order) + option.minutes
-    return instance.axes[option.line_id].day_of(option.earliest_position + length - 1)
+    return axis.day_of(min(option.earliest_position + length, axis.total) - 1)
 
 
 def _run_before(entries: list[dict[str, Any]]) -> dict[str, str]:

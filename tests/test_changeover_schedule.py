@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from solver import domain
+from solver import domain, io
 from solver.domain import Changeover, Dataset, Line, Order, Plant, Product, Routing
 from solver.instance import build_instance
 from solver.solution import Assignment, assignments_from_schedule, build_schedule, with_changeovers
@@ -254,3 +254,12 @@ def test_a_plan_made_without_changeovers_is_rejected_once_they_are_planned(monke
     dataset, schedule = a_then_b()
     monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", True)
     assert rules(dataset, schedule) == {"minutes", "changeover"}
+
+
+def test_the_new_reasons_are_worded_for_the_planner() -> None:
+    dataset = families_dataset([])
+    changeover = {"kind": "changeover", "line_id": "L1", "minutes": 60, "after_order": "A"}
+    assert io.reason_text(changeover, dataset, "en") == "a 60 min changeover on line L1 before its run"
+    assert io.reason_text(changeover, dataset, "zh") == "产线 L1 开工前换型 60 分钟"
+    full = {"kind": "dispatch_cap", "date": "2026-12-02", "cap": 2}
+    assert io.reason_text(full, dataset, "en") == "dispatch day 2026-12-02 full (2 order(s) a day)"
