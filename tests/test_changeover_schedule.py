@@ -99,6 +99,19 @@ def test_a_run_after_another_family_carries_its_changeover_first(planned_with_ch
     assert validate_schedule(dataset, schedule) == []
 
 
+def test_a_changeover_that_fills_the_end_of_a_day_makes_that_day_the_first(planned_with_changeovers: None) -> None:
+    """A takes 420 of 11-30's 480 min; B's changeover takes the last 60: B starts 11-30, finishing nothing
+    that day, and its 30 min setup and 300 min run fill 12-01 (330 min)."""
+    dataset = families_dataset([an_order("A", "A1", 420), an_order("B", "B1", 300)])
+    schedule = schedule_of(dataset, [("A", "L1", 0), ("B", "L1", 420)])
+    assert run_of(schedule, "B") == [("2026-11-30", 60, 0), ("2026-12-01", 330, 300)]
+    assert planned(schedule, "B")["production_start"] == "2026-11-30"
+    assert validate_schedule(dataset, schedule) == []
+    wrong = copy.deepcopy(schedule)
+    planned(wrong, "B")["production_start"] = "2026-12-01"  # as if production began after the changeover
+    assert rules(dataset, wrong) == {"production_dates"}
+
+
 def test_without_the_gate_nothing_changes() -> None:
     """The same runs, the gate off: B needs 330 min from position 300 (180 on 11-30, 150 on 12-01)."""
     dataset, schedule = a_then_b()
