@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from solver import domain
 from solver.domain import Dataset, Order
+
+
+def plans_changeovers(dataset: Dataset) -> bool:
+    """Whether plans of ``dataset`` carry changeovers: it has changeovers.csv rows and the engine plans them."""
+    return bool(dataset.changeovers) and domain.PLAN_CHANGEOVERS_AND_CAPS
 
 
 def family_after(dataset: Dataset, family: str, order: Order) -> str:

@@ -1228,6 +1228,9 @@ _REASONS = {  # the page's wording (api/static/js/i18n.js, reason.*) for the lat
         "lead_time": "交期短于最短周期：即使产线全空也要晚 {days} 天",
         "material": "物料 {material} {available_from} 才够",
         "earliest_start": "最早开工日 {date}",
+        "changeover": "产线 {line} 开工前换型 {minutes} 分钟",
+        "inspection_cap": "检验日 {date} 已满（每天最多检验 {cap} 单）",
+        "dispatch_cap": "发货日 {date} 已满（每天最多发货 {cap} 单）",
         "capacity": "产线 {line} 在 {from_} 至 {to} 已排满（{full_days} 天）",
     },
     "en": {
@@ -1235,6 +1238,9 @@ _REASONS = {  # the page's wording (api/static/js/i18n.js, reason.*) for the lat
         "lead_time": "due inside the lead time: {days} day(s) late even on an empty plant",
         "material": "material {material} only enough from {available_from}",
         "earliest_start": "earliest start {date}",
+        "changeover": "a {minutes} min changeover on line {line} before its run",
+        "inspection_cap": "inspection day {date} full ({cap} order(s) a day)",
+        "dispatch_cap": "dispatch day {date} full ({cap} order(s) a day)",
         "capacity": "line {line} full from {from_} to {to} ({full_days} day(s))",
     },
 }

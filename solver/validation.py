@@ -5,7 +5,8 @@ A schedule document (FORMATS.md, "Schedule document") is checked against a
 working calendar, every date and the objective are recomputed here from the
 dataset alone, so a bug in the solver cannot hide behind the same bug in its
 checker (only the :class:`~solver.objective.Objective` type, which names the four
-levels, is shared). Each check's docstring states its rule in the words of
+levels, and :mod:`solver.changeover`, the one home of the rule of which changeover
+stands in front of which run, are shared). Each check's docstring states its rule in the words of
 PROBLEM.md, the same sentence as the constraint of :mod:`solver.rules` that
 keeps it. A malformed document never raises; what cannot be read is reported
 as a ``"format"`` violation and the checks that need it are skipped.
@@ -27,6 +28,7 @@ from typing import Any
 import chinese_calendar
 import holidays
 
+from solver.changeover import family_after, line_changeovers, plans_changeovers
 from solver.domain import COLLECTION_DAYS, WEEKDAYS, Dataset, Order, Routing
 from solver.objective import Objective
 
@@ -40,7 +42,7 @@ DATE_FIELDS = (
     "delivery_date",
     "due_date",
 )
-RUN_ORDER_FIELDS = ("sequence", "start_minute", "end_minute")
+RUN_ORDER_FIELDS = ("sequence", "start_minute", "end_minute", "changeover_minutes")
 SEARCH_DAYS = 400  # bounds every calendar walk: no plant is closed for more than a year
 MATERIAL_TOLERANCE = 1e-6
 
@@ -106,9 +108,12 @@ def validate_schedule(
         _check_capacity,
         _check_sequence,
         _check_run_minutes,
+        _check_changeover,
         _check_materials,
         _check_inspection_date,
         _check_dispatch_date,
+        _check_inspection_cap,
+        _check_dispatch_cap,
         _check_delivery_date,
         _check_due_date,
         _check_days_late,
@@ -250,6 +255,7 @@ class _Entry:
     sequence: int | None = None  # absent in documents older than run order
     start_minute: int | None = None
     end_minute: int | None = None
+    changeover_minutes: int | None = None  # absent in documents older than changeovers
 
     @property
     def is_planned(self) -> bool:
@@ -476,6 +482,22 @@ class _AfterProduction:
     days_late: int
 
 
+@dataclass(frozen=True)
+class _LineRun:
+    """A run on its line: the run before it, the family the line is set up for, the changeover due."""
+
+    entry: _Entry
+    before: _Entry | None
+    family: str  # the line's family when the run begins ("" none)
+    changeover: int
+
+
+def _start_key(entry: _Entry) -> tuple:
+    """Where a run starts on its line: its first production day, then its start minute."""
+    start_minute = entry.start_minute if entry.start_minute is not None else 0
+    return (entry.start or dt.date.min, start_minute, len(entry.allocations or ()) > 1, entry.order_id)
+
+
 @dataclass
 class _Context:
     dataset: Dataset
@@ -522,6 +544,35 @@ class _Context:
                 by_order = used.setdefault((entry.line_id or "", allocation.date), {})
                 by_order[entry.order_id] = by_order.get(entry.order_id, 0) + allocation.minutes
         return used
+
+    @cached_property
+    def line_runs(self) -> dict[str, list[_LineRun]]:
+        """Runs of known orders on each line by start, each with the changeover the rule puts in front of it.
+
+        "Follows" is the order of runs on the line by start: by first production day, then
+        by start minute (a run carrying on into the next day starts last on its first day).
+        """
+        by_line: dict[str, list[_Entry]] = {}
+        for entry in self.line_entries:
+            if entry.order is not None:
+                by_line.setdefault(entry.line_id or "", []).append(entry)
+        line_runs = {}
+        for line_id, entries in sorted(by_line.items()):
+            entries.sort(key=_start_key)
+            orders = [entry.order for entry in entries if entry.order is not None]
+            changeovers = line_changeovers(self.dataset, line_id, orders)
+            family, runs = self.dataset.line_by_id[line_id].initial_family, []
+            for position, (entry, changeover) in enumerate(zip(entries, changeovers, strict=True)):
+                before = entries[position - 1] if position else None
+                runs.append(_LineRun(entry, before, family, changeover))
+                family = family_after(self.dataset, family, orders[position])
+            line_runs[line_id] = runs
+        return line_runs
+
+    @cached_property
+    def changeover(self) -> dict[str, int]:
+        """The changeover in front of each order's run (0 for an order not on a known line)."""
+        return {run.entry.order_id: run.changeover for runs in self.line_runs.values() for run in runs}
 
     def routing(self, entry: _Entry) -> Routing | None:
         if entry.order is None or entry.line_id is None:
@@ -711,7 +762,7 @@ def _check_earliest_start(context: _Context) -> Iterator[Violation]:
 
 
 def _check_minutes(context: _Context) -> Iterator[Violation]:
-    """On line l the order needs round(setup_hours * 60) + ceil(quantity * 60 / units_per_hour) minutes."""
+    """On line l an order needs changeover + round(setup_hours * 60) + ceil(quantity * 60 / units_per_hour) minutes."""
     for entry in context.runs:
         for allocation in entry.allocations or ():
             if allocation.minutes <= 0:
@@ -721,13 +772,16 @@ def _check_minutes(context: _Context) -> Iterator[Violation]:
         routing = context.routing(entry)
         if routing is None or entry.order is None:
             continue
-        needed = _minutes_needed(routing, entry.order.quantity)
+        changeover = context.changeover.get(entry.order_id, 0)
+        needed = changeover + _minutes_needed(routing, entry.order.quantity)
         total = sum(a.minutes for a in entry.allocations or ())
         if total != needed:
+            with_changeover = f" ({changeover} min changeover first)" if changeover else ""
             yield Violation(
                 "minutes",
                 entry.order_id,
-                f"{entry.order.quantity} units {entry.where} need {needed} min, the allocations add up to {total} min",
+                f"{entry.order.quantity} units {entry.where} need {needed} min{with_changeover}, "
+                f"the allocations add up to {total} min",
             )
 
 
@@ -915,6 +969,44 @@ def _run_minutes_problem(context: _Context, entry: _Entry) -> str | None:
     return None
 
 
+def _check_changeover(context: _Context) -> Iterator[Violation]:
+    """When an order follows, on the same line, an order of another family, the line spends the changeover minutes of that pair before the order's own setup.
+
+    ``changeover_minutes`` states that changeover (0 without one) and ``sequence`` the run's
+    place; both are required when the plan carries changeovers. The changeover's minutes
+    come first in the allocations (:func:`_check_minutes` counts them), so the run's first
+    production day, when its materials are issued, is the day its changeover begins.
+    """
+    required = plans_changeovers(context.dataset)
+    for line_id, runs in context.line_runs.items():
+        for run in runs:
+            entry = run.entry
+            if required and entry.sequence is None:
+                yield Violation("changeover", entry.order_id, f"{entry.where}: states no sequence; changeovers need it")
+            stated = entry.changeover_minutes
+            if stated == run.changeover or (stated is None and not required):
+                continue
+            yield Violation(
+                "changeover",
+                entry.order_id,
+                f"changeover_minutes is {'missing' if stated is None else stated} but {_follows(context, run)} "
+                f"on line {line_id} from {_day(entry.start) if entry.start else 'an unknown day'}: "
+                f"the changeover in front of it is {run.changeover} min",
+            )
+
+
+def _follows(context: _Context, run: _LineRun) -> str:
+    """What the run follows on its line, in the rule's words."""
+    order = run.entry.order
+    family = context.dataset.family_of(order.product_id) if order else ""
+    if order is not None and order.status == "in_production":
+        return "it is in production (its line is already set up)"
+    after = f"it follows {run.before.order_id}" if run.before else "it is the line's first run"
+    if not run.family:
+        return f"{after}, with the line set up for no family"
+    return f"{after}, with the line set up for family {run.family}, and is of family {family or '(none)'}"
+
+
 def _check_materials(context: _Context) -> Iterator[Violation]:
     """For every material and every date d, the materials issued to orders starting on or before d add up to at most what is available up to d.
 
@@ -993,6 +1085,46 @@ def _check_dispatch_date(context: _Context) -> Iterator[Violation]:
                 f"dispatch_date is {_day(stated)} but the first plant working day after inspection on "
                 f"{expected.inspection} is {_day(expected.dispatch)}",
             )
+
+
+def _check_inspection_cap(context: _Context) -> Iterator[Violation]:
+    """On every date, the orders whose inspection falls on it are at most the cap (inspection_orders_per_day)."""
+    yield from _over_cap(
+        context,
+        "inspection_cap",
+        context.dataset.inspection_cap,
+        lambda dates: dates.inspection,
+        "inspected on {day}; the quality department inspects at most {cap} orders per working day",
+    )
+
+
+def _check_dispatch_cap(context: _Context) -> Iterator[Violation]:
+    """On every date, the orders whose dispatch falls on it are at most the cap (dispatch_orders_per_day)."""
+    yield from _over_cap(
+        context,
+        "dispatch_cap",
+        context.dataset.dispatch_cap,
+        lambda dates: dates.dispatch,
+        "dispatched on {day}; logistics dispatches at most {cap} orders per working day",
+    )
+
+
+def _over_cap(
+    context: _Context,
+    rule: str,
+    cap: int | None,
+    date_of: Callable[[_AfterProduction], dt.date],
+    what: str,
+) -> Iterator[Violation]:
+    """Dates on which more than ``cap`` orders are inspected (or dispatched), by the time rules' dates."""
+    if cap is None:
+        return
+    by_date: dict[dt.date, list[str]] = {}
+    for entry, expected in _time_rule_dates(context):
+        by_date.setdefault(date_of(expected), []).append(entry.order_id)
+    for date, order_ids in sorted(by_date.items()):
+        if len(order_ids) > cap:
+            yield Violation(rule, None, f"orders {', '.join(order_ids)} are " + what.format(day=_day(date), cap=cap))
 
 
 def _check_delivery_date(context: _Context) -> Iterator[Violation]:
