@@ -90,8 +90,12 @@ class PlanState:
             if cap is not None
         ]
         self.touched: set[str] = set()  # the lines the last move changed
+        self._settled = False  # each line's changeovers follow once every run is placed
         for order_id, assignment in assignments.items():
             self.place(order_id, assignment.line_id, assignment.start)
+        self._settled = True
+        for line_id in sorted(self.sequenced):
+            self._resequence(line_id)
 
     # -- changes --------------------------------------------------------------
 
@@ -105,7 +109,7 @@ class PlanState:
         bisect.insort(self.line_starts[line_id], (start, order_id))
         for material_id, quantity in self.candidates[order_id].material_need.items():
             self.issued[material_id][run.start_day] += quantity
-        if line_id in self.sequenced:
+        if line_id in self.sequenced and self._settled:
             self._resequence(line_id)
 
     def _run(self, order_id: str, line_id: str, start: int, changeover: int) -> Run:
@@ -127,7 +131,7 @@ class PlanState:
     def _count(self, run: Run, step: int) -> None:
         """Count the run's inspection and dispatch days (only when a cap is set)."""
         for _, day_by_end_day, counted in self._caps:
-            day = int(day_by_end_day[run.end_day])
+            day = int(day_by_end_day[run.end_day]) if run.end_day < len(day_by_end_day) else -1
             if day >= 0:
                 counted[day] += step
 
@@ -786,7 +790,9 @@ def _keep_if_better(state: PlanState, placed: dict[str, tuple[str, int]]) -> boo
     affected = state.affected(placed, (line_id for line_id, _ in placed.values()))
     before = Objective.total(state.cost(o) for o in affected)
     previous = state.move(placed)
-    if Objective.total(state.cost(o) for o in affected) < before:
+    # with changeovers or caps, a move must also keep the lines' sequences and the day counts
+    fits = not (state.sequenced or state.caps) or state.fits(placed)
+    if fits and Objective.total(state.cost(o) for o in affected) < before:
         return True
     state.move(previous)
     return False
