@@ -276,3 +276,33 @@ def test_the_sub_model_keeps_fixed_runs_changeovers() -> None:
         assert state.fits(placed)
         assert state.total().weighted_days_late == best, placed
         state.move(undo)
+
+
+def test_the_sub_model_counts_fixed_runs_against_the_cap() -> None:
+    """The capped plan of :func:`capped_dataset`: O1 ends Monday, O2 Tuesday (1 day late).
+    Freed alone, O2 could fit into Monday after O1 (240-479) and be on time, but O1, which
+    stays, already takes Tuesday's one inspection: O2 stays on Tuesday, 1 day late."""
+    instance = build_instance(capped_dataset(inspection_orders_per_day=1))
+    plan = {"O1": Assignment("O1", "L1", 0), "O2": Assignment("O2", "L1", DAY)}
+    state = PlanState(instance, Baseline({}), plan)
+    sub = NeighbourhoodModel(state, Neighbourhood("test", {"O2"}, 0, 4))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(sub.model) == cp_model.OPTIMAL
+    line_id, start = sub.solution(solver)["O2"] or ("", -1)
+    assert instance.axes[line_id].day_of(start + 240 - 1) == 1
+
+
+def test_with_the_gate_off_the_model_is_the_one_without_changeovers_and_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changeovers and caps in the data change nothing, variable for variable, until the gate opens."""
+    monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", False)
+    orders = [
+        order("A1", 240, "2026-12-02", "A1"),
+        order("B1", 240, "2026-12-02", "B1"),
+        order("X", 60, "2026-12-01", "X"),
+    ]
+    plain = tiny_dataset(orders, routings=ROUTINGS)
+    full = with_families(plain, initial="B", inspection_orders_per_day=1, dispatch_orders_per_day=1)
+    assert str(ScheduleModel(build_instance(full)).model.proto) == str(ScheduleModel(build_instance(plain)).model.proto)
+    monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", True)  # and the test can tell
+    assert str(ScheduleModel(build_instance(full)).model.proto) != str(ScheduleModel(build_instance(plain)).model.proto)
