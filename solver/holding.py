@@ -39,7 +39,9 @@ def shift_later(state: PlanState, locked: set[str]) -> int:
             run = state.runs[order_id]
             if target is not None and target > run.start:
                 before = state.cost(order_id)[3]
-                state.move({order_id: (line_id, target)})
+                undo = state.move({order_id: (line_id, target)})
+                if state.caps and not state.fits({order_id}):  # a later end may crowd an inspection or dispatch day
+                    state.move(undo)
                 removed += before - state.cost(order_id)[3]
             limit = state.runs[order_id].start
     log.info("holding: %d days removed by moving on-time runs later", removed)
@@ -61,4 +63,5 @@ def _latest_start(state: PlanState, order_id: str, limit: int, locked: set[str])
     axis = state.instance.axes[run.line_id]
     option = state.option(order_id, run.line_id)
     end = min(limit, int(axis.start[on_time + 1]))
-    return min(end - option.minutes, option.latest_position)
+    # the run keeps its place in the line's sequence, so its changeover (run.end - run.start - minutes) too
+    return min(end - (run.end - run.start), option.latest_position)

@@ -18,6 +18,7 @@ round did.
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import random
 import time
@@ -28,10 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from solver.changeover import line_changeovers
+from solver.domain import Order
 from solver.holding import shift_later
 from solver.instance import Candidate, Instance, Option
 from solver.model import Baseline, NeighbourhoodModel
 from solver.objective import Objective
+from solver.rules import FixedRun, sequenced_lines
 from solver.sequence import SequenceBudget, SequenceSearch
 from solver.solution import Assignment
 
@@ -51,10 +55,18 @@ class Run:
     end: int  # one past the last
     start_day: int
     end_day: int
+    changeover: int = 0  # minutes of changeover in front of it, from ``start``
 
 
 class PlanState:
-    """A complete plan that can be changed order by order, with its costs kept current."""
+    """A complete plan that can be changed order by order, with its costs kept current.
+
+    On a line where changeovers arise (``sequenced``), a run's length follows the run before
+    it: every change re-derives the line's changeovers (:func:`solver.changeover.line_changeovers`),
+    so the runs after a moved one may grow or shrink; ``affected`` names the orders whose costs
+    a change may touch. With inspection or dispatch caps, the orders inspected and dispatched
+    per day are counted, and :meth:`fits` checks them too.
+    """
 
     def __init__(self, instance: Instance, baseline: Baseline, assignments: dict[str, Assignment]):
         self.instance = instance
@@ -63,8 +75,27 @@ class PlanState:
         self.runs: dict[str, Run] = {}
         self.line_starts: dict[str, list[tuple[int, str]]] = {line_id: [] for line_id in instance.axes}
         self.issued = {m: np.zeros(instance.horizon, dtype=np.int64) for m in instance.material_available}
+        on_line: dict[str, list[Order]] = {}
+        for candidate in instance.candidates:
+            for option in candidate.options:
+                on_line.setdefault(option.line_id, []).append(candidate.order)
+        self.sequenced = sequenced_lines(instance.dataset, on_line)
+        dataset, calendar = instance.dataset, instance.calendar
+        self._caps = [
+            (cap, day_by_end_day, np.zeros(calendar.length, dtype=np.int64))
+            for cap, day_by_end_day in (
+                (dataset.inspection_cap, calendar.next_working_day[: instance.horizon]),
+                (dataset.dispatch_cap, calendar.dispatch_by_end_day),
+            )
+            if cap is not None
+        ]
+        self.touched: set[str] = set()  # the lines the last move changed
+        self._settled = False  # each line's changeovers follow once every run is placed
         for order_id, assignment in assignments.items():
             self.place(order_id, assignment.line_id, assignment.start)
+        self._settled = True
+        for line_id in sorted(self.sequenced):
+            self._resequence(line_id)
 
     # -- changes --------------------------------------------------------------
 
@@ -72,18 +103,52 @@ class PlanState:
         return next(o for o in self.candidates[order_id].options if o.line_id == line_id)
 
     def place(self, order_id: str, line_id: str, start: int) -> None:
-        axis = self.instance.axes[line_id]
-        minutes = self.option(order_id, line_id).minutes
-        run = Run(order_id, line_id, start, start + minutes, axis.day_of(start), axis.day_of(start + minutes - 1))
+        run = self._run(order_id, line_id, start, 0)
         self.runs[order_id] = run
+        self._count(run, 1)
         bisect.insort(self.line_starts[line_id], (start, order_id))
         for material_id, quantity in self.candidates[order_id].material_need.items():
             self.issued[material_id][run.start_day] += quantity
+        if line_id in self.sequenced and self._settled:
+            self._resequence(line_id)
+
+    def _run(self, order_id: str, line_id: str, start: int, changeover: int) -> Run:
+        axis = self.instance.axes[line_id]
+        end = start + changeover + self.option(order_id, line_id).minutes
+        return Run(order_id, line_id, start, end, axis.day_of(start), axis.day_of(end - 1), changeover)
+
+    def _resequence(self, line_id: str) -> None:
+        """Each run's changeover (and end) on ``line_id`` from the runs before it, by start."""
+        order_ids = [o for _, o in self.line_starts[line_id]]
+        runs = [self.candidates[o].order for o in order_ids]
+        for order_id, changeover in zip(order_ids, line_changeovers(self.instance.dataset, line_id, runs), strict=True):
+            run = self.runs[order_id]
+            if run.changeover != changeover:
+                self._count(run, -1)
+                self.runs[order_id] = self._run(order_id, line_id, run.start, changeover)
+                self._count(self.runs[order_id], 1)
+
+    def _count(self, run: Run, step: int) -> None:
+        """Count the run's inspection and dispatch days (only when a cap is set)."""
+        for _, day_by_end_day, counted in self._caps:
+            day = int(day_by_end_day[run.end_day]) if run.end_day < len(day_by_end_day) else -1
+            if day >= 0:
+                counted[day] += step
+
+    def affected(self, placed: Iterable[str], lines: Iterable[str]) -> set[str]:
+        """The orders whose costs re-placing ``placed`` on ``lines`` may change: those, and on a
+        line where changeovers arise, every run of the lines they leave or join."""
+        touched = {self.runs[o].line_id for o in placed if o in self.runs} | set(lines)
+        return set(placed).union(*(self._on_line(line_id) for line_id in touched & self.sequenced))
+
+    def _on_line(self, line_id: str) -> list[str]:
+        return [o for _, o in self.line_starts[line_id]]
 
     def move(self, placed: dict[str, tuple[str, int] | None]) -> dict[str, tuple[str, int] | None]:
         """Re-place orders at ``(line_id, start)`` (``None``: left out); returns where they
         were, which undoes the move when moved back to."""
         previous = {o: (run.line_id, run.start) if (run := self.runs.get(o)) else None for o in placed}
+        self.touched = {where[0] for where in (*previous.values(), *placed.values()) if where is not None}
         for order_id in placed:
             self.remove(order_id)
         for order_id, where in placed.items():
@@ -106,6 +171,12 @@ class PlanState:
                 return False
             if index + 1 < len(starts) and starts[index + 1][0] < run.end:
                 return False
+        for line_id in self.touched & self.sequenced:  # a changeover that grew may reach the next run
+            runs = [self.runs[o] for o in self._on_line(line_id)]
+            if any(after.start < before.end for before, after in itertools.pairwise(runs)):
+                return False
+        if any(np.any(counted > cap) for cap, _, counted in self._caps):
+            return False
         available = self.instance.material_available
         return all(np.all(np.cumsum(self.issued[m]) <= available[m]) for m in materials)
 
@@ -113,10 +184,13 @@ class PlanState:
         run = self.runs.pop(order_id, None)
         if run is None:
             return
+        self._count(run, -1)
         starts = self.line_starts[run.line_id]
         del starts[bisect.bisect_left(starts, (run.start, order_id))]
         for material_id, quantity in self.candidates[order_id].material_need.items():
             self.issued[material_id][run.start_day] -= quantity
+        if run.line_id in self.sequenced:
+            self._resequence(run.line_id)
 
     # -- costs ------------------------------------------------------------------
 
@@ -145,6 +219,20 @@ class PlanState:
     def fixed_runs(self, line_id: str, moving: set[str]) -> list[tuple[int, int]]:
         """``(start, end)`` of the runs on ``line_id`` that stay when ``moving`` move, in order."""
         return [(self.runs[o].start, self.runs[o].end) for _, o in self.line_starts[line_id] if o not in moving]
+
+    def fixed_sequence(self, line_id: str, moving: set[str]) -> list[FixedRun]:
+        """The runs on ``line_id`` that stay when ``moving`` move, with their changeovers, in order."""
+        runs = (self.runs[o] for _, o in self.line_starts[line_id] if o not in moving)
+        return [FixedRun(self.candidates[r.order_id].order, r.start, r.end, r.changeover) for r in runs]
+
+    def fixed_end_days(self, moving: set[str]) -> list[int]:
+        """The last production days of the runs that stay when ``moving`` move (for the caps)."""
+        return [run.end_day for order_id, run in self.runs.items() if order_id not in moving]
+
+    @property
+    def caps(self) -> bool:
+        """Whether an inspection or dispatch cap is planned with."""
+        return bool(self._caps)
 
     # -- look-ups for neighbourhoods ---------------------------------------------
 
@@ -486,9 +574,10 @@ class LargeNeighbourhoodSearch:
 
     def _keep_if_no_worse(self, placed: dict[str, tuple[str, int] | None]) -> bool:
         state = self.state
-        before = Objective.total(state.cost(o) for o in placed)
+        affected = state.affected(placed, (where[0] for where in placed.values() if where is not None))
+        before = Objective.total(state.cost(o) for o in affected)
         previous = state.move(placed)
-        after = Objective.total(state.cost(o) for o in placed)
+        after = Objective.total(state.cost(o) for o in affected)
         if state.fits(placed) and self._no_worse(before, after):
             self.best = Objective(*(b + a - x for b, a, x in zip(self.best, after, before, strict=True)))
             self._update_late(placed)
@@ -698,9 +787,12 @@ def improve_sequences(
 
 
 def _keep_if_better(state: PlanState, placed: dict[str, tuple[str, int]]) -> bool:
-    before = Objective.total(state.cost(o) for o in placed)
+    affected = state.affected(placed, (line_id for line_id, _ in placed.values()))
+    before = Objective.total(state.cost(o) for o in affected)
     previous = state.move(placed)
-    if Objective.total(state.cost(o) for o in placed) < before:
+    # with changeovers or caps, a move must also keep the lines' sequences and the day counts
+    fits = not (state.sequenced or state.caps) or state.fits(placed)
+    if fits and Objective.total(state.cost(o) for o in affected) < before:
         return True
     state.move(previous)
     return False

@@ -26,21 +26,30 @@ from ortools.sat.python import cp_model
 from solver.instance import Instance
 from solver.objective import Objective
 from solver.rules import (
+    FixedRun,
+    LineSequence,
     OrderVars,
+    add_changeovers,
     add_days_late,
+    add_dispatch_cap,
     add_holding,
+    add_inspection_cap,
     add_kitting,
     add_line_choice,
     add_no_overlap,
     add_pins,
     add_plan_change,
+    hint_changeovers,
     keep_primary,
     kit_users,
     lateness_weight,
+    line_families,
+    max_changeover,
     new_run,
     primary_objective,
     run_start_domain,
     secondary_objective,
+    sequenced_lines,
     unscheduled_priority,
     weighted_days_late,
 )
@@ -90,6 +99,11 @@ class PlanModel:
     cumulative per day); ``previous`` holds the previous plan's line and start day of orders
     whose change counts, ``frozen`` those that must keep them.
 
+    With changeovers (only on the lines where some run may pay one), ``fixed_runs`` are the
+    runs that stay, as :class:`~solver.rules.FixedRun`, sequenced with the orders placed here;
+    with inspection or dispatch caps, ``fixed_end_days`` are the last production days of every
+    run that stays (they take their share of each day's cap).
+
     The engine minimises :meth:`primary_objective`, then :meth:`secondary_objective` with
     levels 1-2 kept (:meth:`keep_primary`, after :meth:`add_holding_costs`).
     """
@@ -102,25 +116,49 @@ class PlanModel:
         left: Mapping[str, np.ndarray],
         previous: Mapping[str, tuple[str, int]],
         frozen: Collection[str] = (),
+        fixed_runs: Mapping[str, list[FixedRun]] | None = None,
+        fixed_end_days: Collection[int] = (),
     ):
         self.instance = instance
         self.model = cp_model.CpModel()
         self.orders: dict[str, OrderVars] = {}
         self._fixed, self._left, self._previous, self._frozen = fixed, left, previous, frozen
+        self._fixed_runs, self._fixed_end_days = fixed_runs or {}, fixed_end_days
+        self.sequences: dict[str, LineSequence] = {}
         self.holding_added = False
         candidates = {c.order_id: c for c in instance.candidates}
+        self._families = self._sequenced_families(instance, [candidates[o] for o in windows])
         for order_id in sorted(windows):
             self._add_order(candidates[order_id], windows[order_id])
         self._add_constraints()
         self.lateness_weight = lateness_weight(self.orders.values())
+
+    def _sequenced_families(self, instance: Instance, candidates: list) -> dict[str, list[str]]:
+        """The families each line where a changeover may arise can be set up for (no line: the
+        model is the one without changeovers)."""
+        dataset = instance.dataset
+        on_line: dict[str, list] = {line_id: [f.order for f in runs] for line_id, runs in self._fixed_runs.items()}
+        for candidate in candidates:
+            for option in candidate.options:
+                on_line.setdefault(option.line_id, []).append(candidate.order)
+        lines = sequenced_lines(dataset, on_line)
+        return {line_id: line_families(dataset, line_id, on_line[line_id]) for line_id in sorted(lines)}
 
     def _add_order(self, candidate, window: Window) -> None:
         order_id = candidate.order_id
         order = OrderVars(candidate, self.model.new_bool_var(f"scheduled[{order_id}]"), *window)
         for option in candidate.options:
             domain = run_start_domain(self.instance, option, *window, self._fixed.get(option.line_id, []))
-            if domain is not None:
+            if domain is None:
+                continue
+            families = self._families.get(option.line_id)
+            if families is None:
                 order.options[option.line_id] = new_run(self.model, order_id, option, domain)
+                continue
+            axis = self.instance.axes[option.line_id]
+            longest = max_changeover(self.instance.dataset, option.line_id, families, candidate.order)
+            end_limit = min(axis.total, int(axis.start[window[1] + 1]))
+            order.options[option.line_id] = new_run(self.model, order_id, option, domain, longest, end_limit)
         self.orders[order_id] = order
 
     def _add_constraints(self) -> None:
@@ -130,11 +168,19 @@ class PlanModel:
             add_line_choice(model, order)
             add_pins(model, instance, order)
         add_no_overlap(model, orders)
+        for line_id in self._families:
+            runs = [(o.candidate.order, o.options[line_id]) for o in orders if line_id in o.options]
+            fixed = self._fixed_runs.get(line_id, [])
+            self.sequences[line_id] = add_changeovers(model, instance, line_id, runs, fixed)
         started: dict = {}
         for material_id, users in sorted(kit_users(orders).items()):
             add_kitting(model, instance, material_id, users, self._left[material_id], started)
         for order in orders:
             add_days_late(model, instance, order)
+        if instance.dataset.inspection_cap is not None:
+            add_inspection_cap(model, instance, orders, instance.dataset.inspection_cap, self._fixed_end_days)
+        if instance.dataset.dispatch_cap is not None:
+            add_dispatch_cap(model, instance, orders, instance.dataset.dispatch_cap, self._fixed_end_days)
         for order_id, order in self.orders.items():
             if order_id in self._previous:
                 add_plan_change(model, instance, order, self._previous[order_id], frozen=order_id in self._frozen)
@@ -172,6 +218,10 @@ class PlanModel:
     def add_hint(self, assignments: Mapping[str, Assignment]) -> None:
         """Hint every decision with a plan: lines, starts and every threshold they imply."""
         self.model.clear_hints()
+        changeovers: dict[str, int] = {}
+        for line_id, sequence in self.sequences.items():
+            on_line = {o: a.start for o, a in assignments.items() if a.line_id == line_id and o in self.orders}
+            changeovers |= hint_changeovers(self.model, self.instance, sequence, on_line)
         for order_id, order in self.orders.items():
             assignment = assignments.get(order_id)
             self.model.add_hint(order.scheduled, assignment is not None)
@@ -181,14 +231,19 @@ class PlanModel:
                 if not chosen:
                     continue
                 self.model.add_hint(run.start, assignment.start)
-                last_minute = assignment.start + run.option.minutes - 1
+                last_minute = assignment.start + changeovers.get(order_id, 0) + run.option.minutes - 1
                 for first_minute, late in run.late_steps:
                     self.model.add_hint(late, last_minute >= first_minute)
                 for day_last_minute, early in run.early_steps:
                     self.model.add_hint(early, last_minute <= day_last_minute)
+                late_minutes = {m for m, _ in run.late_steps}
+                for first_minute, step in run.cap_steps:
+                    if first_minute not in late_minutes:  # a lateness threshold made exact is hinted above
+                        self.model.add_hint(step, last_minute >= first_minute)
 
     def assignments(self, values: cp_model.CpSolver | cp_model.CpSolverSolutionCallback) -> dict[str, Assignment]:
-        """The runs of a solution: line and start position of every scheduled order."""
+        """The runs of a solution: line and start position of every scheduled order (where its
+        changeover begins, when it has one)."""
         chosen = {}
         for order_id, order in self.orders.items():
             for line_id, run in order.options.items():
@@ -241,6 +296,10 @@ class NeighbourhoodModel(PlanModel):
             left={m: state.material_left(m, hood.freed) for m in sorted(materials)},
             previous={o: p for o in hood.freed if (p := state.baseline.line_and_start.get(o)) is not None},
             frozen=frozen,
+            fixed_runs={
+                line_id: state.fixed_sequence(line_id, hood.freed) for line_id in sorted(lines & state.sequenced)
+            },
+            fixed_end_days=state.fixed_end_days(hood.freed) if state.caps else (),
         )
         self._add_objective()
 
