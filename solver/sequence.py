@@ -119,20 +119,22 @@ class _LineRuns:
         self,
         line_id: str,
         day_start: list[int],
-        obstacles: list[_Obstacle],
+        obstacles: list[_Obstacle] | list[tuple[int, int]],
         late_cost: list,
-        families: _Families,
+        families: _Families | None = None,
         table: list[list[int]] | None = None,
         initial: int = 0,
     ):
         self.line_id = line_id
         self.day_start = day_start
-        self.obstacles = sorted(obstacles, key=lambda o: o.start)
+        # (start, end) pairs: runs that stay put on a line without changeovers
+        kept = [o if isinstance(o, _Obstacle) else _Obstacle(o[0], o[1], 0, 0, True) for o in obstacles]
+        self.obstacles = sorted(kept, key=lambda o: o.start)
         self.obstacle_start = [o.start for o in self.obstacles]
         self.obstacle_end = [o.end for o in self.obstacles]
         self.late_cost = late_cost  # shared: per job, weighted days late by end day
-        self.job_families = families
-        self.table = table
+        self.job_families = families or _Families()
+        self.table = table if families is not None else None
         self.initial = initial if table is not None else 0
         self.minutes: dict[int, int] = {}
         self.earliest: dict[int, int] = {}
