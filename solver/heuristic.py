@@ -20,11 +20,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from solver.changeover import changeover_before, family_after, line_has_changeovers
+from solver.changeover import changeover_before, family_after, line_changeovers, line_has_changeovers
 from solver.domain import Dataset, Order
 from solver.instance import Candidate, Instance, LineAxis, Option, pin_label
 from solver.objective import Objective
-from solver.solution import Assignment, run_days
+from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
 
@@ -330,12 +330,26 @@ def _no_room(candidate: Candidate) -> str:
 def primary_objective(instance: Instance, assignments: dict[str, Assignment]) -> Objective:
     """Levels 1-2 of a plan of the placeable orders: the priority of those it leaves out,
     then weighted days late (levels 3-4 left at 0)."""
-    parts = []
-    for candidate in instance.candidates:
-        assignment = assignments.get(candidate.order_id)
-        end_day = None if assignment is None else run_days(instance, candidate, assignment)[1]
-        parts.append(instance.order_objective(candidate, end_day))
+    end_days = last_production_days(instance, assignments)
+    parts = [instance.order_objective(c, end_days.get(c.order_id)) for c in instance.candidates]
     return Objective.total(parts).primary
+
+
+def last_production_days(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, int]:
+    """Each run's last production day, the changeover in front of it (from the run before it on
+    its line) included."""
+    candidates = {c.order_id: c for c in instance.candidates}
+    by_line: dict[str, list[Assignment]] = {}
+    for assignment in assignments.values():
+        by_line.setdefault(assignment.line_id, []).append(assignment)
+    end_days = {}
+    for line_id, runs in by_line.items():
+        runs.sort(key=lambda a: a.start)
+        orders = [candidates[a.order_id].order for a in runs]
+        for assignment, changeover in zip(runs, line_changeovers(instance.dataset, line_id, orders), strict=True):
+            minutes = next(o.minutes for o in candidates[assignment.order_id].options if o.line_id == line_id)
+            end_days[assignment.order_id] = instance.axes[line_id].day_of(assignment.start + changeover + minutes - 1)
+    return end_days
 
 
 def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: dict[str, tuple[str, int]]) -> int:

@@ -19,7 +19,7 @@ import pytest
 from solver import domain
 from solver.changeover import line_changeovers
 from solver.domain import Changeover, Dataset, Line, Order, Plant, Product, Routing
-from solver.heuristic import by_due_date, list_schedule
+from solver.heuristic import by_due_date, list_schedule, primary_objective
 from solver.instance import Instance, build_instance
 from solver.promise import Prospect, earliest_delivery_fixed, plan_ledger
 from solver.sequence import SequenceBudget, SequenceSearch, _all_moves, _Families, _LineRuns, _Obstacle
@@ -177,9 +177,11 @@ def test_the_sequence_search_groups_a_family_to_save_a_changeover() -> None:
     assert [r[0] for r in runs_on_line(instance, assignments)] == ["a1", "b1", "a2"]
     search = SequenceSearch(instance, {o: (a.line_id, a.start) for o, a in assignments.items()}, set())
     assert search.total() == 1
+    assert primary_objective(instance, assignments).weighted_days_late == 1  # a2 ends Wednesday
     assert search.run(SequenceBudget(evaluations=200)) == 0
     found = {o: Assignment(o, line, start) for o, (line, start) in search.placements().items()}
     assert runs_on_line(instance, found) == [("a1", 0, 0, 200), ("a2", 200, 0, 400), ("b1", 400, 200, 800)]
+    assert primary_objective(instance, found).weighted_days_late == 0
     assert_valid(instance, found)
 
 
