@@ -738,6 +738,7 @@ def _changeover_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect
             "to_family": dataset.family_of(prospect.product_id),
             "minutes": run.changeover,
             "would_deliver": would_deliver,
+            "detail": f"{run.changeover} minutes of changeover on line {run.line_id} in front of the run",
         }
     ]
 
@@ -759,8 +760,16 @@ def _cap_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: 
     ):
         if cap is not None and day >= 0 and booked.get(day, 0) >= cap:
             date = calendar.date_of(day).isoformat()
+            detail = f"{date} already has {booked.get(day, 0)} of at most {cap} orders"
             reasons.append(
-                {"kind": kind, "date": date, "orders": booked.get(day, 0), "cap": cap, "would_deliver": would_deliver}
+                {
+                    "kind": kind,
+                    "date": date,
+                    "orders": booked.get(day, 0),
+                    "cap": cap,
+                    "would_deliver": would_deliver,
+                    "detail": detail,
+                }
             )
     return reasons
 
