@@ -43,3 +43,9 @@ def line_changeovers(dataset: Dataset, line_id: str, runs: Iterable[Order]) -> l
         minutes.append(changeover_before(dataset, line_id, family, order))
         family = family_after(dataset, family, order)
     return minutes
+
+
+def line_has_changeovers(dataset: Dataset, line_id: str) -> bool:
+    """Whether any planned changeover on ``line_id`` takes time (never while the engine does not plan them):
+    lines without one are timed as before, the families left aside."""
+    return any(dataset.planned_changeover(line_id, c.from_family, c.to_family) > 0 for c in dataset.changeovers)

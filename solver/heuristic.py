@@ -20,9 +20,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from solver.changeover import changeover_before, family_after, line_changeovers, line_has_changeovers
+from solver.domain import Dataset, Order
 from solver.instance import Candidate, Instance, LineAxis, Option, pin_label
 from solver.objective import Objective
-from solver.solution import Assignment, run_days
+from solver.solution import Assignment
 
 log = logging.getLogger(__name__)
 
@@ -52,50 +54,145 @@ class MaterialLedger:
 
 
 class LineTimeline:
-    """Runs already placed on one line's working-minute axis, as sorted busy intervals."""
+    """Runs already placed on one line's working-minute axis, as sorted busy intervals.
 
-    def __init__(self, axis: LineAxis):
+    Each run's interval starts with its changeover (PROBLEM.md "Changeovers"), which depends
+    on the run before it: the timeline keeps the line's family after every run, so a run is
+    put into an idle gap only where the runs behind it keep the changeovers they have.
+    """
+
+    def __init__(self, axis: LineAxis, dataset: Dataset | None = None):
         self.axis = axis
+        self.dataset = dataset
+        self.initial_family = dataset.line_by_id[axis.line_id].initial_family if dataset else ""
         self._starts: list[int] = []
         self._ends: list[int] = []
+        self._orders: list[Order] = []
+        self._changeovers: list[int] = []
+        self._families: list[str] = []  # the line's family after each run
 
-    def earliest_gap(self, minutes: int, from_position: int, append_only: bool = False) -> int:
-        """First position at or after ``from_position`` where ``minutes`` fit without overlap
-        (after the last run when ``append_only``, as classic dispatching does)."""
+    def _family_before(self, index: int) -> str:
+        return self._families[index - 1] if index else self.initial_family
+
+    def changeover(self, order: Order | None, index: int) -> int:
+        """Changeover in front of ``order`` put in before the run at ``index`` (0 without data)."""
+        if order is None or self.dataset is None:
+            return 0
+        return changeover_before(self.dataset, self.axis.line_id, self._family_before(index), order)
+
+    def _keeps_the_rest(self, order: Order | None, index: int) -> bool:
+        """Whether ``order`` put in before the run at ``index`` leaves every later run's changeover as it is."""
+        if order is None or self.dataset is None or index == len(self._starts):
+            return True
+        family = family_after(self.dataset, self._family_before(index), order)
+        for later in range(index, len(self._starts)):
+            if family == self._family_before(later):
+                return True  # the line is set up as before: the rest runs as before
+            if (
+                changeover_before(self.dataset, self.axis.line_id, family, self._orders[later])
+                != self._changeovers[later]
+            ):
+                return False
+            family = family_after(self.dataset, family, self._orders[later])
+        return True
+
+    def earliest_gap(
+        self, minutes: int, from_position: int, append_only: bool = False, order: Order | None = None
+    ) -> tuple[int, int]:
+        """First position at or after ``from_position`` where the changeover of ``order`` and
+        ``minutes`` fit without overlap, and that changeover (after the last run when
+        ``append_only``, as classic dispatching does)."""
         if append_only:
-            return max([from_position, *self._ends[-1:]])
+            count = len(self._starts)
+            return max([from_position, *self._ends[-1:]]), self.changeover(order, count)
         start = from_position
         index = max(0, bisect.bisect_right(self._ends, start))
         while index < len(self._starts):
-            if start + minutes <= self._starts[index]:
+            if start + self.changeover(order, index) + minutes <= self._starts[index] and self._keeps_the_rest(
+                order, index
+            ):
                 break
             start = max(start, self._ends[index])
             index += 1
-        return start
+        return start, self.changeover(order, index)
 
-    def occupy(self, start: int, minutes: int) -> None:
+    def occupy(self, start: int, minutes: int, order: Order | None = None, changeover: int = 0) -> None:
+        """Take ``changeover + minutes`` from ``start`` (the changeover first) for ``order``."""
         index = bisect.bisect_left(self._starts, start)
         self._starts.insert(index, start)
-        self._ends.insert(index, start + minutes)
+        self._ends.insert(index, start + changeover + minutes)
+        if order is not None and self.dataset is not None:
+            self._orders.insert(index, order)
+            self._changeovers.insert(index, changeover)
+            self._families.insert(index, family_after(self.dataset, self._family_before(index), order))
+
+
+class CapLedger:
+    """Orders inspected and dispatched per day so far, against the plant's caps (PROBLEM.md
+    "Inspection and dispatch capacity"): inspection on the first working day after production,
+    dispatch on the first after inspection, so a cap limits the runs ending before each day."""
+
+    def __init__(self, instance: Instance):
+        dataset, calendar = instance.dataset, instance.calendar
+        self.inspection_cap, self.dispatch_cap = dataset.inspection_cap, dataset.dispatch_cap
+        self._inspection_of = [calendar.inspection_day(d) for d in range(instance.horizon)]
+        self._dispatch_of = [calendar.dispatch_day(d) for d in range(instance.horizon)]
+        self._inspections: dict[int, int] = {}
+        self._dispatches: dict[int, int] = {}
+
+    @property
+    def capped(self) -> bool:
+        return self.inspection_cap is not None or self.dispatch_cap is not None
+
+    def has_room(self, end_day: int) -> bool:
+        """Whether one more order may end production on ``end_day``."""
+        return _below(self._inspections, self._inspection_of[end_day], self.inspection_cap) and _below(
+            self._dispatches, self._dispatch_of[end_day], self.dispatch_cap
+        )
+
+    def book(self, end_day: int) -> None:
+        inspection, dispatch = self._inspection_of[end_day], self._dispatch_of[end_day]
+        self._inspections[inspection] = self._inspections.get(inspection, 0) + 1
+        self._dispatches[dispatch] = self._dispatches.get(dispatch, 0) + 1
+
+
+def _below(counts: dict[int, int], day: int, cap: int | None) -> bool:
+    """Whether ``day`` takes one more order under ``cap`` (a day past the horizon, -1, is not counted)."""
+    return cap is None or day < 0 or counts.get(day, 0) < cap
 
 
 def _place_on_line(
-    timeline: LineTimeline, option: Option, material_day: int, start_day: int | None, append_only: bool = False
-) -> tuple[int, int] | None:
-    """Start position and last production day in the line's earliest fitting gap, or ``None``.
+    timeline: LineTimeline,
+    option: Option,
+    material_day: int,
+    start_day: int | None,
+    append_only: bool = False,
+    order: Order | None = None,
+    caps: CapLedger | None = None,
+) -> tuple[int, int, int] | None:
+    """Start position, last production day and changeover in the line's earliest fitting gap, or ``None``.
 
-    ``start_day`` (an in-production or frozen order's) must be the run's first day.
+    ``start_day`` (an in-production or frozen order's) must be the run's first day. A run
+    whose inspection or dispatch day is full moves later, until its end falls on a day with room.
     """
     axis = timeline.axis
     earliest = max(option.earliest_position, int(axis.start[material_day]))
     if start_day is not None:
         earliest = max(earliest, int(axis.start[start_day]))
-    start = timeline.earliest_gap(option.minutes, earliest, append_only)
-    if start > option.latest_position:
-        return None
-    if start_day is not None and axis.day_of(start) != start_day:
-        return None
-    return start, axis.day_of(start + option.minutes - 1)
+    while True:
+        start, changeover = timeline.earliest_gap(option.minutes, earliest, append_only, order)
+        if start > option.latest_position:
+            return None
+        if start_day is not None and axis.day_of(start) != start_day:
+            return None
+        length = changeover + option.minutes
+        if start + length > axis.total:
+            return None  # the changeover takes the line past the horizon
+        end_day = axis.day_of(start + length - 1)
+        if caps is None or not caps.capped or caps.has_room(end_day):
+            return start, end_day, changeover
+        # the run must end on a later day: its last minute at the next day's first at the earliest
+        earliest = max(start + 1, int(axis.start[end_day + 1]) - length + 1)
 
 
 def _options(candidate: Candidate, frozen: tuple[str, int] | None) -> tuple[Option, ...]:
@@ -113,20 +210,26 @@ def _best_placement(
     material_day: int,
     frozen: tuple[str, int] | None,
     append_only: bool = False,
-) -> tuple[tuple, Option, int] | None:
-    """The placement that delivers first; a frozen order keeps line and day when it still can."""
+    caps: CapLedger | None = None,
+) -> tuple[tuple, Option, int, int, int] | None:
+    """The placement that delivers first; a frozen order keeps line and day when it still can.
+
+    Key, option, start, changeover and last production day of the run.
+    """
     best = None
     for option in _options(candidate, frozen):
         start_day = frozen[1] if frozen else option.fixed_start_day
-        placed = _place_on_line(timelines[option.line_id], option, material_day, start_day, append_only)
+        placed = _place_on_line(
+            timelines[option.line_id], option, material_day, start_day, append_only, candidate.order, caps
+        )
         if placed is None:
             continue
-        start, end_day = placed
-        key = (instance.delivery_day(candidate, end_day), start + option.minutes, option.line_id)
+        start, end_day, changeover = placed
+        key = (instance.delivery_day(candidate, end_day), start + changeover + option.minutes, option.line_id)
         if best is None or key < best[0]:
-            best = (key, option, start)
+            best = (key, option, start, changeover, end_day)
     if best is None and frozen is not None:
-        return _best_placement(instance, candidate, timelines, material_day, None, append_only)
+        return _best_placement(instance, candidate, timelines, material_day, None, append_only, caps)
     return best
 
 
@@ -186,8 +289,9 @@ def list_schedule(
         group = 0 if candidate.start_pinned else 1 if pinned else 2
         return (group, pinned[1] if pinned else 0, *sort_key(candidate))
 
-    timelines = {line_id: LineTimeline(axis) for line_id, axis in instance.axes.items()}
+    timelines = {line_id: _timeline(instance, axis) for line_id, axis in instance.axes.items()}
     ledger = MaterialLedger(instance)
+    caps = CapLedger(instance)
     assignments: dict[str, Assignment] = {}
     left_out: dict[str, str] = {}
     for candidate in sorted(instance.candidates, key=key):
@@ -196,16 +300,23 @@ def list_schedule(
             left_out[candidate.order_id] = "materials are taken by orders planned earlier"
             continue
         best = _best_placement(
-            instance, candidate, timelines, material_day, frozen.get(candidate.order_id), append_only
+            instance, candidate, timelines, material_day, frozen.get(candidate.order_id), append_only, caps
         )
         if best is None:
             left_out[candidate.order_id] = _no_room(candidate)
             continue
-        _, option, start = best
+        _, option, start, changeover, end_day = best
         assignments[candidate.order_id] = Assignment(candidate.order_id, option.line_id, start)
-        timelines[option.line_id].occupy(start, option.minutes)
+        timelines[option.line_id].occupy(start, option.minutes, candidate.order, changeover)
+        caps.book(end_day)
         ledger.issue(candidate.material_need, instance.axes[option.line_id].day_of(start))
     return assignments, left_out
+
+
+def _timeline(instance: Instance, axis: LineAxis) -> LineTimeline:
+    """An empty timeline of the line; the families are followed only where a changeover takes time."""
+    dataset = instance.dataset
+    return LineTimeline(axis, dataset if line_has_changeovers(dataset, axis.line_id) else None)
 
 
 def _no_room(candidate: Candidate) -> str:
@@ -219,12 +330,26 @@ def _no_room(candidate: Candidate) -> str:
 def primary_objective(instance: Instance, assignments: dict[str, Assignment]) -> Objective:
     """Levels 1-2 of a plan of the placeable orders: the priority of those it leaves out,
     then weighted days late (levels 3-4 left at 0)."""
-    parts = []
-    for candidate in instance.candidates:
-        assignment = assignments.get(candidate.order_id)
-        end_day = None if assignment is None else run_days(instance, candidate, assignment)[1]
-        parts.append(instance.order_objective(candidate, end_day))
+    end_days = last_production_days(instance, assignments)
+    parts = [instance.order_objective(c, end_days.get(c.order_id)) for c in instance.candidates]
     return Objective.total(parts).primary
+
+
+def last_production_days(instance: Instance, assignments: dict[str, Assignment]) -> dict[str, int]:
+    """Each run's last production day, the changeover in front of it (from the run before it on
+    its line) included."""
+    candidates = {c.order_id: c for c in instance.candidates}
+    by_line: dict[str, list[Assignment]] = {}
+    for assignment in assignments.values():
+        by_line.setdefault(assignment.line_id, []).append(assignment)
+    end_days = {}
+    for line_id, runs in by_line.items():
+        runs.sort(key=lambda a: a.start)
+        orders = [candidates[a.order_id].order for a in runs]
+        for assignment, changeover in zip(runs, line_changeovers(instance.dataset, line_id, orders), strict=True):
+            minutes = next(o.minutes for o in candidates[assignment.order_id].options if o.line_id == line_id)
+            end_days[assignment.order_id] = instance.axes[line_id].day_of(assignment.start + changeover + minutes - 1)
+    return end_days
 
 
 def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: dict[str, tuple[str, int]]) -> int:

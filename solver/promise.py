@@ -9,6 +9,7 @@ run the company's order-review ``checks``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import time
 from collections.abc import Callable, Collection
@@ -19,6 +20,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.calendar import PlantCalendar, hours_to_minutes, run_minutes
+from solver.changeover import changeover_before, family_after, line_has_changeovers
 from solver.domain import WEEKDAYS, Dataset, Order
 from solver.instance import MATERIAL_SCALE, build_instance, scaled_up
 from solver.lns import Neighbourhood, PlanState
@@ -60,8 +62,27 @@ class Placement:
     line_id: str
     first_day: int
     last_day: int
-    minutes_by_day: list[tuple[int, int]]
+    minutes_by_day: list[tuple[int, int]]  # the changeover included, on the first day
     delivery_day: int
+    changeover: int = 0  # minutes of changeover in front of the run (from the run before it on the line)
+
+
+@dataclass(frozen=True)
+class LedgerRun:
+    """A committed run on a line, for the changeovers around a new one: its days, its order
+    (product and status give its family) and the changeover the plan gives it (``None``: as
+    the rule gives it from the run before)."""
+
+    first_day: int
+    last_day: int
+    sequence: float
+    order: Order
+    changeover: int | None = None
+
+    @property
+    def key(self) -> tuple[int, int, float]:
+        """Run order on the line: by first day, the run carrying on to the next day last of its day."""
+        return (self.first_day, int(self.last_day > self.first_day), self.sequence)
 
 
 @dataclass
@@ -71,10 +92,27 @@ class LineLedger:
     capacity: np.ndarray
     used: np.ndarray
     carries_on: np.ndarray  # a committed run continues from this day to the line's next working day
+    runs: list[LedgerRun] = field(default_factory=list)  # committed runs, for the changeovers
 
     @property
     def free(self) -> np.ndarray:
         return self.capacity - self.used
+
+
+@dataclass
+class DayCounts:
+    """Orders inspected and dispatched per day index in a plan (PROBLEM.md "Inspection and dispatch capacity")."""
+
+    inspections: dict[int, int] = field(default_factory=dict)
+    dispatches: dict[int, int] = field(default_factory=dict)
+
+    def copy(self) -> DayCounts:
+        return DayCounts(dict(self.inspections), dict(self.dispatches))
+
+    def add(self, calendar: PlantCalendar, last_day: int) -> None:
+        inspection, dispatch = calendar.inspection_day(last_day), calendar.dispatch_day(last_day)
+        self.inspections[inspection] = self.inspections.get(inspection, 0) + 1
+        self.dispatches[dispatch] = self.dispatches.get(dispatch, 0) + 1
 
 
 @dataclass
@@ -87,19 +125,30 @@ class PlanLedger:
     held: list[dict[str, Any]] = field(default_factory=list)
     material_available: dict[str, np.ndarray] = field(default_factory=dict)  # scaled, cumulative per day
     issued: dict[str, np.ndarray] = field(default_factory=dict)  # scaled, per day
+    counts: DayCounts = field(default_factory=DayCounts)  # orders inspected / dispatched per day
+    # relaxed copies (to test whether they bind) leave these out
+    plan_changeovers: bool = True
+    plan_caps: bool = True
 
     def copy(self) -> PlanLedger:
         """An independent ledger to book more runs into (the calendar and availability are shared)."""
         lines = {
-            line_id: LineLedger(line.capacity, line.used.copy(), line.carries_on.copy())
+            line_id: LineLedger(line.capacity, line.used.copy(), line.carries_on.copy(), list(line.runs))
             for line_id, line in self.lines.items()
         }
         issued = {m: values.copy() for m, values in self.issued.items()}
-        return replace(self, lines=lines, material_free=dict(self.material_free), held=[], issued=issued)
+        return replace(
+            self,
+            lines=lines,
+            material_free=dict(self.material_free),
+            held=[],
+            issued=issued,
+            counts=self.counts.copy(),
+        )
 
     def book(self, dataset: Dataset, run: dict[str, Any], product_id: str, quantity: int) -> None:
         """Take a run (a placement or schedule entry) and its kit of ``quantity`` units from what is free."""
-        _book(dataset, self.calendar, self.lines, self.issued, run, product_id, quantity)
+        _book(dataset, self.calendar, self.lines, self.issued, run, product_id, quantity, self.counts)
         for item in dataset.bom_by_product.get(product_id, ()):
             material = item.material_id
             self.material_free[material] = _suffix_min(
@@ -117,6 +166,9 @@ def has_room_for(ledger: PlanLedger, dataset: Dataset, run: dict[str, Any], prod
             return False
     if any(line.carries_on[day] for day in days[:-1]):
         return False
+    ends_ok = _ends_ok(dataset, ledger)
+    if ends_ok is not None and not ends_ok(days[-1]):
+        return False  # its inspection or dispatch day is full
     for item in dataset.bom_by_product.get(product_id, ()) if quantity else ():
         if ledger.material_free[item.material_id][days[0]] < scaled_up(item.qty_per_unit * quantity):
             return False
@@ -143,29 +195,60 @@ def plan_ledger(
         for line_id, axis in instance.axes.items()
     }
     issued = {m: np.zeros(calendar.horizon, np.int64) for m in instance.material_available}
+    counts = DayCounts()
     for entry in (schedule or {}).get("orders", []):
         order = dataset.order_by_id.get(entry["order_id"])
         if order is None or (skip is not None and skip(order.order_id)):
             continue
         kitted = 0 if order.status == "in_production" else order.quantity  # a running order has its kit
-        _book(dataset, calendar, lines, issued, entry, order.product_id, kitted)
+        _book(dataset, calendar, lines, issued, entry, order.product_id, kitted, counts, order)
     for hold in holds or []:
-        _book(dataset, calendar, lines, issued, hold["placement"], hold["product_id"], hold["quantity"])
+        _book(dataset, calendar, lines, issued, hold["placement"], hold["product_id"], hold["quantity"], counts)
     available = instance.material_available
     free = {m: _suffix_min(available[m] - np.cumsum(issued[m])) for m in issued}
-    return PlanLedger(calendar, lines, free, material_available=dict(available), issued=issued)
+    return PlanLedger(calendar, lines, free, material_available=dict(available), issued=issued, counts=counts)
 
 
-def _book(dataset: Dataset, calendar: PlantCalendar, lines, issued, run: dict, product_id: str, quantity: int) -> None:
-    """Take a run's minutes from its line and its kit (``quantity`` units) from the materials."""
+def _book(
+    dataset: Dataset,
+    calendar: PlantCalendar,
+    lines,
+    issued,
+    run: dict,
+    product_id: str,
+    quantity: int,
+    counts: DayCounts | None = None,
+    order: Order | None = None,
+) -> None:
+    """Take a run's minutes from its line and its kit (``quantity`` units) from the materials;
+    note the run (for the changeovers around it) and its inspection and dispatch days."""
     ledger = lines[run["line_id"]]
     days = [calendar.index_of(dt.date.fromisoformat(a["date"])) for a in run["allocations"]]
     for day, allocation in zip(days, run["allocations"], strict=True):
         ledger.used[day] += allocation["minutes"]
     for day in days[:-1]:
         ledger.carries_on[day] = True
+    ledger.runs.append(_ledger_run(calendar, run, days, order or _booked_order(calendar, product_id, quantity)))
+    if counts is not None:
+        counts.add(calendar, days[-1])
     for item in dataset.bom_by_product.get(product_id, ()) if quantity else ():
         issued[item.material_id][days[0]] += scaled_up(item.qty_per_unit * quantity)
+
+
+def _booked_order(calendar: PlantCalendar, product_id: str, quantity: int) -> Order:
+    """A held or promised run as an order: its product gives its family."""
+    return Order("HELD", product_id, quantity, calendar.plan_start)
+
+
+def _ledger_run(calendar: PlantCalendar, run: dict, days: list[int], order: Order) -> LedgerRun:
+    sequence, changeover = run.get("sequence"), run.get("changeover_minutes")
+    return LedgerRun(
+        days[0],
+        days[-1],
+        sequence if isinstance(sequence, int) else float("inf"),
+        order,
+        changeover if isinstance(changeover, int) else None,
+    )
 
 
 def _suffix_min(values: np.ndarray) -> np.ndarray:
@@ -184,25 +267,103 @@ def release_day(dataset: Dataset, calendar: PlantCalendar) -> int:
     return 0
 
 
-def insert_run(ledger: LineLedger, minutes: int, from_day: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+def insert_run(
+    ledger: LineLedger,
+    minutes: int,
+    from_day: int,
+    changeover: Callable[[int], int | None] | None = None,
+    ends_ok: Callable[[int], bool] | None = None,
+) -> tuple[int, int, list[tuple[int, int]]] | None:
     """Earliest-ending uninterrupted run of ``minutes`` starting on or after ``from_day``.
 
     The run takes the free tail of its first day (no committed run may carry on from
     it), whole free working days in between, and the head of its last day.
+    ``changeover(first)`` gives the changeover in front of a run starting on ``first``
+    (``None``: it may not start there), taken first; ``ends_ok(last)`` whether it may end on ``last``.
     """
     capacity, free, carries_on = ledger.capacity, ledger.free, ledger.carries_on
     horizon = len(capacity)
     for first in range(from_day, horizon):
         if capacity[first] <= 0 or free[first] <= 0:
             continue
-        if free[first] >= minutes:
-            return first, first, [(first, minutes)]
-        if carries_on[first]:
-            continue  # only a run that ends on its first day can share it with a run carrying on
-        placed = _continue_run(capacity, free, first, minutes)
-        if placed is not None:
-            return first, placed[-1][0], placed
+        extra = 0 if changeover is None else changeover(first)
+        if extra is None:
+            continue
+        placed = _run_from(capacity, free, carries_on, first, minutes + extra)
+        if placed is not None and (ends_ok is None or ends_ok(placed[1])):
+            return placed
     return None
+
+
+def _run_from(
+    capacity: np.ndarray, free: np.ndarray, carries_on: np.ndarray, first: int, minutes: int
+) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """The run of ``minutes`` starting on ``first`` (a working day with free minutes), or ``None``."""
+    if free[first] >= minutes:
+        return first, first, [(first, minutes)]
+    if carries_on[first]:
+        return None  # only a run that ends on its first day can share it with a run carrying on
+    placed = _continue_run(capacity, free, first, minutes)
+    return (first, placed[-1][0], placed) if placed is not None else None
+
+
+def _changeover_at(
+    dataset: Dataset, line_id: str, line: LineLedger, order: Order
+) -> Callable[[int], int | None] | None:
+    """The changeover in front of ``order`` started on a given day of the line, after the committed
+    runs that start before it (and those of that day that end on it); ``None`` on that day when a
+    committed run behind it would get another changeover than the plan gives it (the plan is fixed).
+    ``None`` altogether on a line where no changeover takes time."""
+    if not line_has_changeovers(dataset, line_id):
+        return None
+    runs = sorted(line.runs, key=lambda r: r.key)
+    keys = [r.key for r in runs]
+    families = [dataset.line_by_id[line_id].initial_family]  # the line's family before each run
+    recorded = []
+    for run in runs:
+        given = run.changeover
+        recorded.append(given if given is not None else changeover_before(dataset, line_id, families[-1], run.order))
+        families.append(family_after(dataset, families[-1], run.order))
+
+    def at(first: int) -> int | None:
+        index = bisect.bisect_left(keys, (first, 1, float("-inf")))
+        family = family_after(dataset, families[index], order)
+        for later in range(index, len(runs)):
+            if family == families[later]:
+                break  # the line is set up as the plan has it: the rest keeps its changeovers
+            if changeover_before(dataset, line_id, family, runs[later].order) != recorded[later]:
+                return None
+            family = family_after(dataset, family, runs[later].order)
+        return changeover_before(dataset, line_id, families[index], order)
+
+    return at
+
+
+def _family_before(dataset: Dataset, line_id: str, line: LineLedger, first: int) -> str:
+    """The line's family in front of a run started on ``first`` (as :func:`_changeover_at` places it)."""
+    family = dataset.line_by_id[line_id].initial_family
+    for run in sorted(line.runs, key=lambda r: r.key):
+        if run.key >= (first, 1, float("-inf")):
+            break
+        family = family_after(dataset, family, run.order)
+    return family
+
+
+def _ends_ok(dataset: Dataset, ledger: PlanLedger) -> Callable[[int], bool] | None:
+    """Whether a run may end on a day: its inspection and dispatch days have room under the caps
+    given the plan's orders and the holds (``None`` when nothing is capped)."""
+    inspection_cap, dispatch_cap = dataset.inspection_cap, dataset.dispatch_cap
+    if not ledger.plan_caps or (inspection_cap is None and dispatch_cap is None):
+        return None
+    calendar, counts = ledger.calendar, ledger.counts
+
+    def ok(last: int) -> bool:
+        inspection, dispatch = calendar.inspection_day(last), calendar.dispatch_day(last)
+        if inspection_cap is not None and inspection >= 0 and counts.inspections.get(inspection, 0) >= inspection_cap:
+            return False
+        return dispatch_cap is None or dispatch < 0 or counts.dispatches.get(dispatch, 0) < dispatch_cap
+
+    return ok
 
 
 def _continue_run(capacity: np.ndarray, free: np.ndarray, first: int, minutes: int) -> list[tuple[int, int]] | None:
@@ -373,19 +534,24 @@ def _earliest_run(
     if material_day is None:
         return None
     best: Placement | None = None
-    transit = dataset.transit_days(prospect.as_order())
+    order = prospect.as_order()
+    transit = dataset.transit_days(order)
+    ends_ok = _ends_ok(dataset, ledger)
     for routing in dataset.routings_by_product.get(prospect.product_id, ()):
         if lines is not None and routing.line_id not in lines:
             continue
         minutes = hours_to_minutes(routing.setup_hours) + run_minutes(prospect.quantity, routing.units_per_hour)
-        run = insert_run(ledger.lines[routing.line_id], minutes, material_day)
+        line = ledger.lines[routing.line_id]
+        changeover = _changeover_at(dataset, routing.line_id, line, order) if ledger.plan_changeovers else None
+        run = insert_run(line, minutes, material_day, changeover, ends_ok)
         if run is None:
             continue
         first, last, by_day = run
         dispatch = calendar.dispatch_day(last)
         if dispatch < 0:
             continue
-        placement = Placement(routing.line_id, first, last, by_day, dispatch + transit)
+        paid = (changeover(first) or 0) if changeover is not None else 0
+        placement = Placement(routing.line_id, first, last, by_day, dispatch + transit, paid)
         if best is None or (placement.delivery_day, placement.last_day) < (best.delivery_day, best.last_day):
             best = placement
     return best
@@ -446,6 +612,8 @@ def why_not_earlier(
         *_release_reasons(dataset, ledger, prospect, run, release),
         *_material_reasons(dataset, ledger, prospect, run, release),
         *_capacity_reasons(dataset, ledger, prospect, run, release),
+        *_changeover_reasons(dataset, ledger, prospect, run, release),
+        *_cap_reasons(dataset, ledger, prospect, run, release),
     ]
     return reasons or _combined_reasons(dataset, ledger, prospect, run, release)
 
@@ -539,6 +707,70 @@ def _capacity_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, 
                 "would_deliver": calendar.date_of(empty.delivery_day).isoformat(),
             }
         )
+    return reasons
+
+
+def _changeover_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement, release: int) -> list:
+    """A changeover binds when, without changeovers, the run would deliver earlier: the one it pays
+    after a run of another family, or the one of a committed run it may not go in front of."""
+    if not ledger.plan_changeovers or not any(line_has_changeovers(dataset, line_id) for line_id in ledger.lines):
+        return []
+    relaxed = _earliest_run(dataset, replace(ledger, plan_changeovers=False), prospect, release)
+    if not _earlier(relaxed, run):
+        return []
+    would_deliver = ledger.calendar.date_of(relaxed.delivery_day).isoformat()
+    if run.changeover == 0:
+        detail = "an earlier run would change the changeover of a committed run behind it"
+        return [
+            {
+                "kind": "changeover",
+                "line_id": relaxed.line_id,
+                "minutes": 0,
+                "detail": detail,
+                "would_deliver": would_deliver,
+            }
+        ]
+    return [
+        {
+            "kind": "changeover",
+            "line_id": run.line_id,
+            "from_family": _family_before(dataset, run.line_id, ledger.lines[run.line_id], run.first_day),
+            "to_family": dataset.family_of(prospect.product_id),
+            "minutes": run.changeover,
+            "would_deliver": would_deliver,
+            "detail": f"{run.changeover} minutes of changeover on line {run.line_id} in front of the run",
+        }
+    ]
+
+
+def _cap_reasons(dataset: Dataset, ledger: PlanLedger, prospect: Prospect, run: Placement, release: int) -> list:
+    """An inspection or dispatch day binds when, without the caps, the run would end earlier and
+    deliver earlier: that day has as many orders as the cap allows."""
+    if _ends_ok(dataset, ledger) is None:
+        return []
+    relaxed = _earliest_run(dataset, replace(ledger, plan_caps=False), prospect, release)
+    if not _earlier(relaxed, run):
+        return []
+    calendar, counts = ledger.calendar, ledger.counts
+    would_deliver = calendar.date_of(relaxed.delivery_day).isoformat()
+    reasons = []
+    for kind, day, booked, cap in (
+        ("inspection_capacity", calendar.inspection_day(relaxed.last_day), counts.inspections, dataset.inspection_cap),
+        ("dispatch_capacity", calendar.dispatch_day(relaxed.last_day), counts.dispatches, dataset.dispatch_cap),
+    ):
+        if cap is not None and day >= 0 and booked.get(day, 0) >= cap:
+            date = calendar.date_of(day).isoformat()
+            detail = f"{date} already has {booked.get(day, 0)} of at most {cap} orders"
+            reasons.append(
+                {
+                    "kind": kind,
+                    "date": date,
+                    "orders": booked.get(day, 0),
+                    "cap": cap,
+                    "would_deliver": would_deliver,
+                    "detail": detail,
+                }
+            )
     return reasons
 
 
@@ -659,9 +891,20 @@ def _booked(dataset: Dataset, ledger: PlanLedger, product_id: str, quantity: int
         left[run.first_day :] -= need
         left[: run.first_day] = np.minimum(left[: run.first_day], left[run.first_day])
         free[material_id] = left
-    return replace(
-        ledger, lines={**ledger.lines, run.line_id: LineLedger(line.capacity, used, carries_on)}, material_free=free
-    )
+    runs = [
+        *line.runs,
+        LedgerRun(
+            run.first_day,
+            run.last_day,
+            float("inf"),
+            _booked_order(ledger.calendar, product_id, quantity),
+            run.changeover,
+        ),
+    ]
+    counts = ledger.counts.copy()
+    counts.add(ledger.calendar, run.last_day)
+    booked_line = LineLedger(line.capacity, used, carries_on, runs)
+    return replace(ledger, lines={**ledger.lines, run.line_id: booked_line}, material_free=free, counts=counts)
 
 
 def placement_document(dataset: Dataset, calendar: PlantCalendar, prospect: Prospect, run: Placement) -> dict:
@@ -672,8 +915,9 @@ def placement_document(dataset: Dataset, calendar: PlantCalendar, prospect: Pros
     for number, (day, minutes) in enumerate(run.minutes_by_day):
         elapsed += minutes
         done = prospect.quantity
-        if number < len(run.minutes_by_day) - 1:
-            done = min(prospect.quantity, int(max(0, elapsed - setup) * routing.units_per_hour / 60 + 1e-9))
+        if number < len(run.minutes_by_day) - 1:  # the changeover, then the setup, make nothing
+            made = max(0, elapsed - run.changeover - setup)
+            done = min(prospect.quantity, int(made * routing.units_per_hour / 60 + 1e-9))
         allocations.append({"date": calendar.date_of(day).isoformat(), "minutes": minutes, "quantity": done - finished})
         finished = done
     inspection = calendar.inspection_day(run.last_day)
@@ -685,6 +929,8 @@ def placement_document(dataset: Dataset, calendar: PlantCalendar, prospect: Pros
         "dispatch_date": calendar.date_of(calendar.dispatch_day(run.last_day)).isoformat(),
         "delivery_date": calendar.date_of(run.delivery_day).isoformat(),
         "allocations": allocations,
+        # the plan's changeover for the run: a hold booked from this placement keeps it
+        **({"changeover_minutes": run.changeover} if run.changeover else {}),
     }
 
 

@@ -24,6 +24,7 @@ before the exact model and between the neighbourhoods of the LNS.
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import random
 import threading
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solver.changeover import line_changeovers, line_has_changeovers
 from solver.instance import Candidate, Instance
 
 Edit = tuple["_LineRuns", int, int, list[int]]  # line, first and one-past-last position replaced, new jobs
@@ -77,15 +79,63 @@ class _Counter:
         return self.budget.deadline is not None and time.monotonic() >= self.budget.deadline
 
 
-class _LineRuns:
-    """One line's movable runs in order, with each prefix's clock and cost."""
+@dataclass(frozen=True)
+class _Obstacle:
+    """A run that stays put (in production, frozen): its interval, its family and the changeover
+    the plan gives it, which no move may change (its end day, so its lateness, stays as it is)."""
 
-    def __init__(self, line_id: str, day_start: list[int], obstacles: list[tuple[int, int]], late_cost: list):
+    start: int
+    end: int
+    family: int  # coded; 0: no family (the line's family passes through)
+    changeover: int
+    no_changeover: bool  # in production: nothing in front of it whatever runs before
+
+
+class _Families:
+    """Families coded as numbers and each job's family, shared by the lines (0: no family)."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, int] = {"": 0}
+        self.names: list[str] = [""]
+        self.of_job: list[int] = []
+        self.no_changeover: list[bool] = []  # in production: its line is already set up
+
+    def coded(self, family: str) -> int:
+        if family not in self.code:
+            self.code[family] = len(self.names)
+            self.names.append(family)
+        return self.code[family]
+
+
+class _LineRuns:
+    """One line's movable runs in order, with each prefix's clock, family and cost.
+
+    A run's interval starts with its changeover, from the line's family after the run (or
+    the run that stays put) before it; ``table`` is ``None`` on a line where no changeover
+    takes time, and the families are then left aside.
+    """
+
+    def __init__(
+        self,
+        line_id: str,
+        day_start: list[int],
+        obstacles: list[_Obstacle] | list[tuple[int, int]],
+        late_cost: list,
+        families: _Families | None = None,
+        table: list[list[int]] | None = None,
+        initial: int = 0,
+    ):
         self.line_id = line_id
         self.day_start = day_start
-        self.obstacle_start = [s for s, _ in sorted(obstacles)]
-        self.obstacle_end = [e for _, e in sorted(obstacles)]
+        # (start, end) pairs: runs that stay put on a line without changeovers
+        kept = [o if isinstance(o, _Obstacle) else _Obstacle(o[0], o[1], 0, 0, True) for o in obstacles]
+        self.obstacles = sorted(kept, key=lambda o: o.start)
+        self.obstacle_start = [o.start for o in self.obstacles]
+        self.obstacle_end = [o.end for o in self.obstacles]
         self.late_cost = late_cost  # shared: per job, weighted days late by end day
+        self.job_families = families or _Families()
+        self.table = table if families is not None else None
+        self.initial = initial if table is not None else 0
         self.minutes: dict[int, int] = {}
         self.earliest: dict[int, int] = {}
         self.latest: dict[int, int] = {}
@@ -93,13 +143,15 @@ class _LineRuns:
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.costs: list[int] = []
+        self.families: list[int] = []  # the line's family after each run
 
     @property
     def total(self) -> int:
         return self.costs[-1] if self.costs else 0
 
     def start_at(self, job: int, clock: int) -> int:
-        """Earliest start of ``job`` at or after ``clock``, clear of the runs that stay put."""
+        """Earliest start of ``job`` at or after ``clock``, clear of the runs that stay put
+        (on a line without changeovers)."""
         start = clock if clock > self.earliest[job] else self.earliest[job]
         minutes = self.minutes[job]
         index = bisect.bisect_right(self.obstacle_end, start)
@@ -108,35 +160,104 @@ class _LineRuns:
             index += 1
         return start
 
-    def run_from(self, job: int, clock: int) -> tuple[int, int] | None:
-        """Start and weighted days late of ``job`` run as early as it may from ``clock``;
-        ``None`` past its latest start."""
-        start = self.start_at(job, clock)
-        if start > self.latest[job]:
-            return None
-        return start, self.late_cost[job][bisect.bisect_right(self.day_start, start + self.minutes[job] - 1) - 1]
+    def _changeover(self, family: int, job: int) -> int:
+        assert self.table is not None
+        if self.job_families.no_changeover[job]:
+            return 0
+        return self.table[family][self.job_families.of_job[job]]
 
-    def timing(self, sequence: list[int]) -> tuple[list[int], list[int], list[int]] | None:
-        """Starts, ends and prefix costs of ``sequence`` packed early; ``None`` if it does not fit."""
-        starts, ends, costs = [], [], []
+    def _pass(self, index: int, family: int) -> int | None:
+        """The family after the run that stays put at ``index``, or ``None`` when coming from
+        ``family`` would change its changeover."""
+        obstacle = self.obstacles[index]
+        assert self.table is not None
+        changeover = 0 if obstacle.no_changeover else self.table[family][obstacle.family]
+        if changeover != obstacle.changeover:
+            return None
+        return obstacle.family or family
+
+    def place(self, job: int, clock: int, family: int) -> tuple[int, int, int] | None:
+        """Start, end and the line's family after ``job``, run as early as it may from ``clock``
+        with the line set up for ``family``; ``None`` when it does not fit.
+
+        With changeovers, a run goes into a gap in front of a run that stays put only when
+        that run's changeover stays as the plan has it; otherwise it goes after it.
+        """
+        if self.table is None:
+            start = self.start_at(job, clock)
+            return (start, start + self.minutes[job], 0) if start <= self.latest[job] else None
+        minutes, after = self.minutes[job], self.job_families.of_job[job]
+        start = clock if clock > self.earliest[job] else self.earliest[job]
+        index = bisect.bisect_left(self.obstacle_start, clock)
+        while True:
+            while index < len(self.obstacles) and self.obstacle_start[index] < start:
+                passed = self._pass(index, family)
+                if passed is None:
+                    return None
+                family, start = passed, max(start, self.obstacle_end[index])
+                index += 1
+            end = start + self._changeover(family, job) + minutes
+            if index == len(self.obstacles) or (
+                end <= self.obstacle_start[index] and self._pass(index, after or family) is not None
+            ):
+                break
+            passed = self._pass(index, family)
+            if passed is None:
+                return None
+            family, start = passed, max(start, self.obstacle_end[index])
+            index += 1
+        if start > self.latest[job] or end > self.day_start[-1]:
+            return None
+        return start, end, after or family
+
+    def _rest_fits(self, clock: int, family: int) -> bool:
+        """Whether the runs that stay put after ``clock`` keep their changeovers from ``family``."""
+        if self.table is None:
+            return True
+        for index in range(bisect.bisect_left(self.obstacle_start, clock), len(self.obstacles)):
+            passed = self._pass(index, family)
+            if passed is None:
+                return False
+            family = passed
+        return True
+
+    def family_before(self, position: int) -> int:
+        return self.families[position - 1] if position else self.initial
+
+    def run_from(self, job: int, clock: int, family: int = 0) -> tuple[int, int, int, int] | None:
+        """Start, end, weighted days late and family after of ``job`` run as early as it may
+        from ``clock``; ``None`` past its latest start."""
+        placed = self.place(job, clock, family)
+        if placed is None:
+            return None
+        start, end, after = placed
+        return start, end, self.late_cost[job][bisect.bisect_right(self.day_start, end - 1) - 1], after
+
+    def timing(self, sequence: list[int]) -> tuple[list[int], list[int], list[int], list[int]] | None:
+        """Starts, ends, prefix costs and families of ``sequence`` packed early; ``None`` if it does not fit."""
+        starts, ends, costs, families = [], [], [], []
         clock = total = 0
+        family = self.initial
         for job in sequence:
-            run = self.run_from(job, clock)
+            run = self.run_from(job, clock, family)
             if run is None:
                 return None
-            clock = run[0] + self.minutes[job]
-            total += run[1]
-            starts.append(run[0])
+            start, clock, cost, family = run
+            total += cost
+            starts.append(start)
             ends.append(clock)
             costs.append(total)
-        return starts, ends, costs
+            families.append(family)
+        if not self._rest_fits(clock, family):
+            return None
+        return starts, ends, costs, families
 
     def set_sequence(self, sequence: list[int]) -> bool:
         timed = self.timing(sequence)
         if timed is None:
             return False
         self.seq = sequence
-        self.starts, self.ends, self.costs = timed
+        self.starts, self.ends, self.costs, self.families = timed
         return True
 
     def cost_with(self, low: int, high: int, segment: list[int], limit: int) -> int | None:
@@ -144,44 +265,104 @@ class _LineRuns:
         when it does not fit or is not below ``limit``.
 
         The new runs are timed from ``low``; past the segment, the old runs are timed only
-        until the clock meets the old one (the rest then runs as before) or runs late
-        enough that the rest cannot make the line cheaper.
+        until the clock and the line's family meet the old ones (the rest then runs as
+        before) or, the family as before, the clock runs late enough that the rest cannot
+        make the line cheaper.
         """
         clock = self.ends[low - 1] if low else 0
         total = self.costs[low - 1] if low else 0
+        family = self.family_before(low)
         whole, rest_from = self.total, high - len(segment)  # old index = position + rest_from
         for position, job in enumerate(itertools.chain(segment, itertools.islice(self.seq, high, None))):
             index = position + rest_from
-            if index >= high:
+            if index >= high and family == self.family_before(index):
                 old_clock = self.ends[index - 1] if index else 0
                 rest = whole - (self.costs[index - 1] if index else 0)
                 if clock == old_clock:
                     return total + rest if total + rest < limit else None
                 if clock > old_clock and total + rest >= limit:
                     return None
-            run = self.run_from(job, clock)
+            run = self.run_from(job, clock, family)
             if run is None:
                 return None
-            clock = run[0] + self.minutes[job]
-            total += run[1]
+            clock, total, family = run[1], total + run[2], run[3]
             if total >= limit:
                 return None
+        if not self._rest_fits(clock, family):
+            return None
         return total if total < limit else None
 
     def day_of(self, position: int) -> int:
         """Day index holding the working minute at ``position``."""
         return bisect.bisect_right(self.day_start, position) - 1
 
-    def timings(self) -> tuple[list[int], list[int], list[int], list[int]]:
+    def timings(self) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
         """The sequence and its timing, to put back exactly with :meth:`put_back`."""
-        return self.seq, self.starts, self.ends, self.costs
+        return self.seq, self.starts, self.ends, self.costs, self.families
 
-    def put_back(self, timings: tuple[list[int], list[int], list[int], list[int]]) -> None:
-        self.seq, self.starts, self.ends, self.costs = timings
+    def put_back(self, timings: tuple[list[int], list[int], list[int], list[int], list[int]]) -> None:
+        self.seq, self.starts, self.ends, self.costs, self.families = timings
 
     def position_at(self, position: int) -> int:
         """Index in the sequence of the first run starting at or after ``position``."""
         return bisect.bisect_left(self.starts, position)
+
+
+class _CapCounts:
+    """Orders inspected and dispatched per day (PROBLEM.md "Inspection and dispatch capacity"):
+    the caps couple the lines as the kits do, so a move that puts a day over its cap is refused."""
+
+    def __init__(self, instance: Instance, placements: dict[str, tuple[str, int]], ends: dict[str, int]):
+        dataset, calendar = instance.dataset, instance.calendar
+        self.inspection_cap, self.dispatch_cap = dataset.inspection_cap, dataset.dispatch_cap
+        self.inspection_of = [calendar.inspection_day(d) for d in range(instance.horizon)]
+        self.dispatch_of = [calendar.dispatch_day(d) for d in range(instance.horizon)]
+        self.inspections: dict[int, int] = {}
+        self.dispatches: dict[int, int] = {}
+        for order_id, (line_id, _) in placements.items():
+            self._count(instance.axes[line_id].day_of(ends[order_id] - 1), 1)
+
+    @property
+    def capped(self) -> bool:
+        return self.inspection_cap is not None or self.dispatch_cap is not None
+
+    def copy(self) -> _CapCounts:
+        other = copy.copy(self)
+        other.inspections, other.dispatches = dict(self.inspections), dict(self.dispatches)
+        return other
+
+    def _count(self, end_day: int, step: int) -> None:
+        for counts, day in (
+            (self.inspections, self.inspection_of[end_day]),
+            (self.dispatches, self.dispatch_of[end_day]),
+        ):
+            counts[day] = counts.get(day, 0) + step
+
+    def move(self, changes: dict[int, int], end_day: dict[int, int]) -> None:
+        """Count the jobs of ``changes`` on their new last production days instead of ``end_day``'s."""
+        for job, day in changes.items():
+            self._count(end_day[job], -1)
+            self._count(day, 1)
+
+    def over(self, changes: dict[int, int], end_day: dict[int, int]) -> set[int]:
+        """Jobs of ``changes`` whose new inspection or dispatch day would hold more than its cap
+        (a day already over it, in the plan the search started from, may keep what it has)."""
+        if not changes:
+            return set()
+        over = set()
+        for counts, of, cap in (
+            (self.inspections, self.inspection_of, self.inspection_cap),
+            (self.dispatches, self.dispatch_of, self.dispatch_cap),
+        ):
+            if cap is None:
+                continue
+            delta: dict[int, int] = {}
+            for job, day in changes.items():
+                delta[of[end_day[job]]] = delta.get(of[end_day[job]], 0) - 1
+                delta[of[day]] = delta.get(of[day], 0) + 1
+            full = {d for d, step in delta.items() if d >= 0 and step > 0 and counts.get(d, 0) + step > cap}
+            over |= {job for job, day in changes.items() if of[day] in full}
+        return over
 
 
 class SequenceSearch:
@@ -206,7 +387,12 @@ class SequenceSearch:
         self.order_ids = sorted(o for o in placements if o not in locked)
         self.candidates = [by_id[o] for o in self.order_ids]
         self.late_cost: list = [self._late_cost(c) for c in self.candidates]
-        self.lines = self._lines({o: by_id[o] for o in locked if o in placements}, placements)
+        self.families = _Families()
+        for candidate in self.candidates:
+            self.families.of_job.append(self.families.coded(instance.dataset.family_of(candidate.order.product_id)))
+            self.families.no_changeover.append(candidate.order.status == "in_production")
+        placed_ends = self._placed_ends(by_id, placements)
+        self.lines = self._lines({o: by_id[o] for o in locked if o in placements}, placements, placed_ends)
         self.options = [[o.line_id for o in c.options if o.line_id in self.lines] for c in self.candidates]
         self.line_of: dict[int, _LineRuns] = {}
         for job, order_id in enumerate(self.order_ids):
@@ -226,6 +412,10 @@ class SequenceSearch:
         for job, candidate in enumerate(self.candidates):
             for material_id in candidate.material_need:
                 self.users.setdefault(material_id, []).append(job)
+        self.caps = _CapCounts(instance, placements, placed_ends)
+        self.end_day = {
+            job: instance.axes[placements[o][0]].day_of(placed_ends[o] - 1) for job, o in enumerate(self.order_ids)
+        }
         self._first_sequences(placements)
 
     # -- set-up --------------------------------------------------------------------------
@@ -234,17 +424,56 @@ class SequenceSearch:
         late = np.maximum(0, self.instance.delivery_days(candidate) - candidate.due_day)
         return (candidate.priority * late).tolist()
 
-    def _lines(self, locked: dict[str, Candidate], placements: dict[str, tuple[str, int]]) -> dict[str, _LineRuns]:
-        """Every line, with the placed locked runs as obstacles."""
-        obstacles: dict[str, list[tuple[int, int]]] = {line_id: [] for line_id in self.instance.axes}
+    def _placed_ends(self, by_id: dict[str, Candidate], placements: dict[str, tuple[str, int]]) -> dict[str, int]:
+        """Where each placed run ends: its changeover (from the run before it on its line) and its minutes."""
+        dataset = self.instance.dataset
+        by_line: dict[str, list[str]] = {}
+        for order_id, (line_id, _) in placements.items():
+            by_line.setdefault(line_id, []).append(order_id)
+        ends = {}
+        for line_id, order_ids in by_line.items():
+            order_ids.sort(key=lambda o: placements[o][1])
+            changeovers = line_changeovers(dataset, line_id, [by_id[o].order for o in order_ids])
+            for order_id, changeover in zip(order_ids, changeovers, strict=True):
+                minutes = next(o.minutes for o in by_id[order_id].options if o.line_id == line_id)
+                ends[order_id] = placements[order_id][1] + changeover + minutes
+        return ends
+
+    def _lines(
+        self, locked: dict[str, Candidate], placements: dict[str, tuple[str, int]], ends: dict[str, int]
+    ) -> dict[str, _LineRuns]:
+        """Every line, with the placed locked runs as obstacles (keeping the changeovers the plan gives them)."""
+        dataset, families = self.instance.dataset, self.families
+        obstacles: dict[str, list[_Obstacle]] = {line_id: [] for line_id in self.instance.axes}
         for order_id, candidate in locked.items():
             line_id, start = placements[order_id]
             minutes = next(o.minutes for o in candidate.options if o.line_id == line_id)
-            obstacles[line_id].append((start, start + minutes))
+            family = families.coded(dataset.family_of(candidate.order.product_id))
+            in_production = candidate.order.status == "in_production"
+            changeover = ends[order_id] - start - minutes
+            obstacles[line_id].append(_Obstacle(start, ends[order_id], family, changeover, in_production))
+        initial = {
+            line_id: families.coded(dataset.line_by_id[line_id].initial_family) for line_id in self.instance.axes
+        }
         return {
-            line_id: _LineRuns(line_id, axis.start.tolist(), obstacles[line_id], self.late_cost)
+            line_id: _LineRuns(
+                line_id,
+                axis.start.tolist(),
+                obstacles[line_id],
+                self.late_cost,
+                families,
+                self._changeover_table(line_id),
+                initial[line_id],
+            )
             for line_id, axis in self.instance.axes.items()
         }
+
+    def _changeover_table(self, line_id: str) -> list[list[int]] | None:
+        """Minutes from each coded family to each on the line; ``None`` when no changeover takes time there."""
+        dataset, names = self.instance.dataset, self.families.names
+        if not line_has_changeovers(dataset, line_id):
+            return None
+        return [[dataset.planned_changeover(line_id, a, b) if a and b else 0 for b in names] for a in names]
 
     def _material_left(
         self, by_id: dict[str, Candidate], placements: dict[str, tuple[str, int]]
@@ -268,14 +497,25 @@ class SequenceSearch:
         while True:
             for line in self.lines.values():
                 if not line.set_sequence(line.seq):
-                    raise ValueError(f"line {line.line_id}: the plan's runs do not fit when packed")
+                    # packed early, a run went in front of one that stays put and changed its
+                    # changeover: every run of the line keeps its start as placed instead
+                    self._pin_at({j: placements[self.order_ids[j]][1] for j in line.seq}, line, pinned)
+                    if not line.set_sequence(line.seq):
+                        raise ValueError(f"line {line.line_id}: the plan's runs do not fit when packed")
             changes = self._kit_changes(self.lines.values())
             early = {j for j in self._short_jobs(changes) if changes[j] < self.kit_day[j]}
-            if not early:
+            ends = self._end_changes(self.lines.values())
+            # a run packed earlier into a full inspection or dispatch day keeps its start as placed
+            full = {j: placements[self.order_ids[j]][1] for j in self.caps.over(ends, self.end_day)}
+            full = {j: p for j, p in full.items() if self.line_of[j].earliest[j] < p}
+            if not early and not full:
                 self._issue(changes)
+                self._book_ends(ends)
                 self._unpin(pinned)
                 return
             self._pin(early, pinned)
+            for job, position in full.items():
+                self._pin_at({job: position}, self.line_of[job], pinned)
 
     # -- kits -----------------------------------------------------------------------------
 
@@ -353,23 +593,70 @@ class SequenceSearch:
                 return self._undo(old, pinned)
             changes = self._kit_changes(old)
             early = [j for j in self._short_jobs(changes) if changes[j] < self.kit_day[j]]
-            if not early:
+            ends = self._end_changes(old)
+            full = self.caps.over(ends, self.end_day)
+            # a run brought forward into a full inspection or dispatch day is held where it
+            # started (a pin, as for kits); one pushed later into a full day refuses the move
+            was = {j: self._old_place(j, old) for j in full}
+            if any(ends[j] > self.end_day[j] or was[j][0] is not self.line_of_after(j, old) for j in full):
+                return self._undo(old, pinned)
+            if not early and not full:
                 break
-            # first one kit at a time, the least important first (the move's point is often
-            # an important kit brought forward with material a cheaper one gives up); then all
-            if repair < KIT_REPAIRS // 2:
-                early = [min(early, key=lambda j: (self.candidates[j].priority, changes[j] - self.kit_day[j], j))]
-            self._pin(set(early), pinned)
+            if early:
+                # first one kit at a time, the least important first (the move's point is often
+                # an important kit brought forward with material a cheaper one gives up); then all
+                if repair < KIT_REPAIRS // 2:
+                    early = [min(early, key=lambda j: (self.candidates[j].priority, changes[j] - self.kit_day[j], j))]
+                self._pin(set(early), pinned)
+            for job in full:
+                self._pin_at({job: was[job][1]}, was[job][0], pinned)
             if not all(line.set_sequence(line.seq) for line in old):
                 return self._undo(old, pinned)
         else:
             return self._undo(old, pinned)
         self._issue(changes)
+        self._book_ends(ends)
         for line in old:
             for job in line.seq:
                 self.line_of[job] = line
         self._unpin(pinned)
         return True
+
+    def _old_place(self, job: int, old: dict[_LineRuns, tuple]) -> tuple[_LineRuns, int]:
+        """Line and start of ``job`` before the move."""
+        line = self.line_of[job]
+        seq, starts = old[line][0], old[line][1]
+        return line, starts[seq.index(job)]
+
+    @staticmethod
+    def line_of_after(job: int, lines) -> _LineRuns | None:
+        """The line of ``lines`` whose sequence holds ``job`` now."""
+        return next((line for line in lines if job in line.seq), None)
+
+    @staticmethod
+    def _pin_at(positions: dict[int, int], line: _LineRuns, pinned: dict[tuple[_LineRuns, int], int]) -> None:
+        """Hold runs of ``line`` at or after the given positions, for this move only."""
+        for job, position in positions.items():
+            pinned.setdefault((line, job), line.earliest[job])
+            line.earliest[job] = max(line.earliest[job], position)
+
+    # -- inspection and dispatch caps --------------------------------------------------------
+
+    def _end_changes(self, lines) -> dict[int, int]:
+        """Jobs on ``lines`` whose last production day differs from the one counted (nothing without caps)."""
+        if not self.caps.capped:
+            return {}
+        changes = {}
+        for line in lines:
+            for job, end in zip(line.seq, line.ends, strict=True):
+                day = line.day_of(end - 1)
+                if day != self.end_day[job]:
+                    changes[job] = day
+        return changes
+
+    def _book_ends(self, changes: dict[int, int]) -> None:
+        self.caps.move(changes, self.end_day)
+        self.end_day.update(changes)
 
     @staticmethod
     def _unpin(pinned: dict[tuple[_LineRuns, int], int]) -> None:
@@ -506,11 +793,13 @@ class SequenceSearch:
 
     def _snapshot(self) -> tuple:
         timings = {line: line.timings() for line in self.lines.values()}
-        return timings, {m: v.copy() for m, v in self.left.items()}, dict(self.kit_day)
+        caps = (dict(self.end_day), self.caps.copy())
+        return timings, {m: v.copy() for m, v in self.left.items()}, dict(self.kit_day), caps
 
     def _restore(self, snapshot: tuple) -> None:
         """Back to a snapshot's timings exactly (timing again could bring pinned kits forward)."""
-        timings, left, kit_day = snapshot
+        timings, left, kit_day, (end_day, caps) = snapshot
+        self.end_day, self.caps = dict(end_day), caps.copy()
         for line, saved in timings.items():
             line.put_back(saved)
             for job in line.seq:
