@@ -1108,9 +1108,8 @@ def earliest_delivery_resequenced(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         text = "no better sequence found in time: the fixed answer stands"
         return fixed.earliest_delivery_fixed, ResequencingNote("no_better", {}, text)
-    placed = sub.solution(solver)[prospect.order_id]
-    axis = instance.axes[placed[0]]
-    last = axis.day_of(placed[1] + state.option(prospect.order_id, placed[0]).minutes - 1)
+    state.move(sub.solution(solver))  # the plan state times each run with the changeover in front of it
+    last = state.runs[prospect.order_id].end_day
     delivery = instance.calendar.date_of(instance.delivery_day(state.candidates[prospect.order_id], last))
     proof = "optimal" if status == cp_model.OPTIMAL else "best found in time"
     best = min(delivery, fixed.earliest_delivery_fixed)

@@ -48,7 +48,8 @@ def test_the_initial_family_a_family_less_product_and_an_order_in_production(pla
     assert line_changeovers(dataset, "L1", [order("1", "A1", "in_production"), order("2", "B1")]) == [0, 90]
 
 
-def test_nothing_is_planned_with_changeovers_until_the_engine_plans_them() -> None:
+def test_nothing_is_planned_with_changeovers_when_the_gate_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", False)
     dataset = plant_with_families(initial="B")
     assert line_changeovers(dataset, "L1", [order("1", "A1"), order("2", "B1")]) == [0, 0]
     assert dataset.changeover_minutes("L1", "A", "B") == 90  # read and checked all the same

@@ -112,8 +112,9 @@ def test_a_changeover_that_fills_the_end_of_a_day_makes_that_day_the_first(plann
     assert rules(dataset, wrong) == {"production_dates"}
 
 
-def test_without_the_gate_nothing_changes() -> None:
+def test_without_the_gate_nothing_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same runs, the gate off: B needs 330 min from position 300 (180 on 11-30, 150 on 12-01)."""
+    monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", False)
     dataset, schedule = a_then_b()
     assert planned(schedule, "B")["changeover_minutes"] == 0
     assert run_of(schedule, "B") == [("2026-11-30", 180, 150), ("2026-12-01", 150, 150)]
