@@ -28,11 +28,10 @@ ORDER_STATUSES = (
     "cancelled",
 )
 ORDER_TYPES = ("regular", "non_regular", "special")
-# Issue #15 lands in steps: until every part of the engine (exact model, LNS, list schedules,
-# sequence search, order promising, validator) plans with them, changeovers and the daily
-# inspection and dispatch caps are read and checked but not planned: the engine reads them only
-# through Dataset.planned_changeover and Dataset.inspection_cap / dispatch_cap, which see this.
-PLAN_CHANGEOVERS_AND_CAPS = False
+# Changeovers and the daily inspection and dispatch caps are planned (issue #15). The engine reads
+# them only through Dataset.planned_changeover and Dataset.inspection_cap / dispatch_cap, which see
+# this switch: off, a plant is planned family-blind and uncapped (the benchmarks' comparison).
+PLAN_CHANGEOVERS_AND_CAPS = True
 COLLECTION_DAYS = 7  # customers must collect within a week of warehousing
 DAY_START = dt.time(8, 0)  # a plant day starts at 08:00 unless plant.json says otherwise
 

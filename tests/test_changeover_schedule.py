@@ -265,6 +265,7 @@ def test_over_the_dispatch_cap_is_rejected(planned_with_changeovers: None) -> No
 
 def test_a_plan_made_without_changeovers_is_rejected_once_they_are_planned(monkeypatch: pytest.MonkeyPatch) -> None:
     """The gate-off document of A then B, checked with the gate on: B lacks its changeover."""
+    monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", False)
     dataset, schedule = a_then_b()
     monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", True)
     assert rules(dataset, schedule) == {"minutes", "changeover"}
