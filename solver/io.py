@@ -925,6 +925,7 @@ DAILY_COLUMNS = (
     "sequence",
     "start",
     "end",
+    "changeover_minutes",
     "setup_minutes",
     "note",
     "line_name",
@@ -951,11 +952,15 @@ def _daily_rows(entry: dict[str, Any], dataset: Dataset | None) -> list[tuple[tu
     """An entry's rows, each with its sort key: line, date, run order, order."""
     day_start = dataset.plant.day_start if dataset else DAY_START
     setup_left = _setup_minutes(entry, dataset)
+    changeover_left = entry.get("changeover_minutes")
+    changeover_left = changeover_left if isinstance(changeover_left, int) else 0
     start_minute = entry.get("start_minute")
     sequence = entry.get("sequence")
     rows = []
     for number, allocation in enumerate(entry["allocations"]):
-        setup = None if setup_left is None else min(setup_left, allocation["minutes"])
+        changeover = min(changeover_left, allocation["minutes"])  # the changeover is spent first
+        changeover_left -= changeover
+        setup = None if setup_left is None else min(setup_left, allocation["minutes"] - changeover)
         if setup_left is not None and setup is not None:
             setup_left -= setup  # setup is spent first
         # a run starts its first day at start_minute and every later day at the day's start
@@ -973,8 +978,9 @@ def _daily_rows(entry: dict[str, Any], dataset: Dataset | None) -> list[tuple[tu
             "sequence": sequence if sequence is not None else "",
             "start": clock_time(day_start, start) if start is not None else "",
             "end": clock_time(day_start, start + allocation["minutes"]) if start is not None else "",
+            "changeover_minutes": changeover,
             "setup_minutes": setup if setup is not None else "",
-            "note": _day_note(allocation, setup),
+            "note": _day_note(allocation, changeover + (setup or 0)),
             "line_name": _name(dataset, "line", entry["line_id"]),
             "product_name": _name(dataset, "product", entry.get("product_id", "")),
         }
@@ -982,10 +988,11 @@ def _daily_rows(entry: dict[str, Any], dataset: Dataset | None) -> list[tuple[tu
     return rows
 
 
-def _day_note(allocation: dict[str, Any], setup: int | None) -> str:
+def _day_note(allocation: dict[str, Any], setting_up: int) -> str:
+    """A day that finishes no unit: all of it changeover and setup, or production not yet done."""
     if allocation["quantity"] > 0:
         return ""
-    return SETUP_ONLY if setup == allocation["minutes"] else NO_UNIT_FINISHED
+    return SETUP_ONLY if setting_up == allocation["minutes"] else NO_UNIT_FINISHED
 
 
 def _setup_minutes(entry: dict[str, Any], dataset: Dataset | None) -> int | None:
@@ -1173,6 +1180,7 @@ DAILY_SHEET = _SheetSpec(
         *_PRODUCT,
         _C("quantity", "当日完成数量", "Units finished", "number"),
         _C("minutes", "工时（分钟）", "Minutes", "number"),
+        _C("changeover_minutes", "换型（分钟）", "Changeover minutes", "number"),
         _C("setup_minutes", "调机（分钟）", "Setup minutes", "number"),
         _C("note", "备注", "Note"),
     ),

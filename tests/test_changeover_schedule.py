@@ -99,6 +99,29 @@ def test_a_run_after_another_family_carries_its_changeover_first(planned_with_ch
     assert validate_schedule(dataset, schedule) == []
 
 
+def test_the_daily_work_list_spends_the_changeover_before_the_setup(planned_with_changeovers: None) -> None:
+    """B's 11-30: 60 min changeover, then 30 min setup, then 90 units; its 12-01 has neither."""
+    dataset, schedule = a_then_b()
+    rows = [
+        (r["order_id"], r["date"], r["changeover_minutes"], r["setup_minutes"], r["note"])
+        for r in io.daily_plan_rows(schedule, dataset)
+    ]
+    assert rows == [
+        ("A", "2026-11-30", 0, 0, ""),
+        ("B", "2026-11-30", A_TO_B, 30, ""),
+        ("B", "2026-12-01", 0, 0, ""),
+    ]
+    # a day that is all changeover finishes no unit and is a setting-up day
+    dataset = families_dataset([an_order("A", "A1", 420), an_order("B", "B1", 300)])
+    schedule = schedule_of(dataset, [("A", "L1", 0), ("B", "L1", 420)])
+    b = [
+        (r["changeover_minutes"], r["setup_minutes"], r["note"])
+        for r in io.daily_plan_rows(schedule, dataset)
+        if r["order_id"] == "B"
+    ]
+    assert b == [(A_TO_B, 0, io.SETUP_ONLY), (0, 30, "")]
+
+
 def test_a_changeover_that_fills_the_end_of_a_day_makes_that_day_the_first(planned_with_changeovers: None) -> None:
     """A takes 420 of 11-30's 480 min; B's changeover takes the last 60: B starts 11-30, finishing nothing
     that day, and its 30 min setup and 300 min run fill 12-01 (330 min)."""

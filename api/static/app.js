@@ -20,6 +20,7 @@ import { DispatchView } from "./js/dispatch.js";
 import { WorkListView } from "./js/worklist.js";
 import { Gantt } from "./js/gantt.js";
 import { applyStatic, has, language, onLanguageChange, setLanguage, t } from "./js/i18n.js";
+import { planKpisHtml } from "./js/kpis.js";
 import { LateTable, lateRows } from "./js/late.js";
 import { OVERLOAD, renderLoad } from "./js/load.js";
 import { NO_NAMES, nameOf, namesFrom } from "./js/names.js";
@@ -421,6 +422,14 @@ function summarise(schedule) {
   const text = t("gantt.summary", { orders: schedule.orders.length, late, unscheduled: schedule.unscheduled.length, lines });
   $("#gantt-summary").textContent = text;
   $("#source-summary").textContent = text;
+  // changeover hours per line, busiest inspection / dispatch day against the cap: lines by name once known
+  const drawKpis = (names) => {
+    const html = planKpisHtml(schedule.kpis, names);
+    $("#plan-kpis").innerHTML = html;
+    $("#plan-kpis").hidden = !html;
+  };
+  drawKpis(NO_NAMES);
+  if (schedule.kpis?.changeover_hours_by_line) loadNames().then((names) => state.schedule === schedule && drawKpis(names));
 }
 
 async function drawGantt(schedule, planId, names) {

@@ -31,7 +31,7 @@ from tests.api.conftest import (
 ORDER_HEADER = [*io.ORDER_COLUMNS, "unscheduled_reason", "customer_name", "product_name", "line_name"]
 DAILY_HEADER = [
     *("line_id", "date", "order_id", "product_id", "minutes", "quantity"),  # the columns the page and sheets relied on
-    *("sequence", "start", "end", "setup_minutes", "note", "line_name", "product_name"),
+    *("sequence", "start", "end", "changeover_minutes", "setup_minutes", "note", "line_name", "product_name"),
 ]
 BOUNDED = ("unscheduled_priority", "weighted_days_late")
 
@@ -347,6 +347,6 @@ def test_progress_bound_never_exceeds_best_objective(client: TestClient, loaded:
 
 def _typed(column: str, text: str) -> object:
     """A daily CSV cell as the JSON rows carry it: numbers as numbers, blanks as they are."""
-    if column in ("minutes", "quantity", "sequence", "setup_minutes") and text != "":
+    if column in ("minutes", "quantity", "sequence", "changeover_minutes", "setup_minutes") and text != "":
         return int(text)
     return text

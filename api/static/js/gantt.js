@@ -8,6 +8,9 @@
 // card is our own fixed-position box so it can be kept inside the viewport. The selected
 // order's inspection and dispatch days are drawn as a thin tail under its row's bars.
 // Non-working days of each line are shaded as background items of that line's row.
+// A run behind a changeover (changeover_minutes > 0) carries it as a hatched leading segment of
+// its own bar: a background layer sized to the changeover's share of the bar (no extra item or
+// element, so 2,000 runs cost what they did), named in the hover card ("换型 60 分钟（A→B）").
 
 import { language, t } from "./i18n.js";
 import { NO_NAMES, nameHtml, nameOf, namedReason } from "./names.js";
@@ -45,6 +48,7 @@ export class Gantt {
     this.schedule = schedule;
     this.names = names;
     this.byId = new Map(schedule.orders.map((o) => [o.order_id, o]));
+    this.changeovers = changeoverFamilies(schedule, names);
     this.prefix = sharedPrefix(schedule.orders.map((o) => o.order_id));
     this.lineIds = lineIdsOf(schedule);
     this.range = horizon(schedule);
@@ -148,12 +152,15 @@ export class Gantt {
     const { start, end } = runSpan(o, this.names.dayStart);
     const state = o.status === "in_production" ? "pinned" : o.days_late > 0 ? "late" : "ontime";
     const manual = this.names.pins?.has(o.order_id) ? "manual-pin" : "";
-    const classes = ["run", state, manual, o.days_late > 0 ? "is-late" : "", this.matches.has(o.order_id) ? "match" : ""];
+    const share = changeoverShare(o, this.names.dayStart, start, end);
+    const classes = ["run", state, manual, o.days_late > 0 ? "is-late" : "", this.matches.has(o.order_id) ? "match" : "", share ? "co" : ""];
     return {
       id: o.order_id,
       group: o.line_id,
       start,
       end,
+      // the changeover's share of the bar, for the hatched leading segment (app.css .run.co)
+      ...(share ? { style: `--co: ${(share * 100).toFixed(2)}%` } : {}),
       editable: Boolean(this.onPin) && o.status !== "in_production", // a running order stays where it runs
       className: classes.filter(Boolean).join(" "),
       // what the label template needs, as plain strings (vis clones item data on every draw)
@@ -204,7 +211,7 @@ export class Gantt {
   _hover(itemId, event) {
     const order = this.byId.get(itemId);
     if (!order) return;
-    this.tip.innerHTML = tooltip(order, this.names);
+    this.tip.innerHTML = tooltip(order, this.names, this.changeovers?.get(itemId));
     this.tip.hidden = false;
     placeCard(this.tip, event);
   }
@@ -304,17 +311,67 @@ function horizon(schedule) {
   return { first: day(schedule.plan_start), last: addDays(day(lastDate), 1) };
 }
 
+/** `minutes` after midnight of the ISO `date`, local time. */
+function at(date, minutes) {
+  const midnight = day(date);
+  return new Date(midnight.getFullYear(), midnight.getMonth(), midnight.getDate(), 0, minutes);
+}
+
 /** When a run starts and ends on the chart: its first day at dayStart + start_minute, its last at dayStart + end_minute. */
 export function runSpan(o, dayStart) {
-  const at = (date, minutes) => {
-    const midnight = day(date);
-    return new Date(midnight.getFullYear(), midnight.getMonth(), midnight.getDate(), 0, minutes);
-  };
   if (Number.isInteger(o.start_minute) && Number.isInteger(o.end_minute)) {
     return { start: at(o.production_start, dayStart + o.start_minute), end: at(o.production_end, dayStart + o.end_minute) };
   }
   // a schedule document from before run times: whole days
   return { start: day(o.production_start), end: addDays(day(o.production_end), 1) };
+}
+
+/**
+ * The changeover's share of the run's bar (0 when it has none): the changeover is spent first,
+ * from start_minute of the first day on, across the run's allocation days as the minutes fall.
+ */
+export function changeoverShare(o, dayStart, start, end) {
+  if (!(o.changeover_minutes > 0) || !Number.isInteger(o.start_minute) || !(end > start)) return 0;
+  let left = o.changeover_minutes;
+  for (const [number, allocation] of (o.allocations || []).entries()) {
+    const from = dayStart + (number === 0 ? o.start_minute : 0);
+    if (left <= allocation.minutes) return Math.min(1, Math.max(0, (at(allocation.date, from + left) - start) / (end - start)));
+    left -= allocation.minutes;
+  }
+  return 1;
+}
+
+/**
+ * For each run behind a changeover, the families it changes between ({from, to}, "" when the
+ * data does not say): per line in run order, the line's family is its initial family, then the
+ * family of each run that has one (a product without a family leaves it as it was).
+ */
+export function changeoverFamilies(schedule, names = NO_NAMES) {
+  const families = names.families || new Map();
+  const byLine = new Map();
+  for (const o of schedule.orders) {
+    if (!byLine.has(o.line_id)) byLine.set(o.line_id, []);
+    byLine.get(o.line_id).push(o);
+  }
+  const result = new Map();
+  for (const [lineId, runs] of byLine) {
+    if (!runs.some((o) => o.changeover_minutes > 0)) continue;
+    const place = (o) => (Number.isInteger(o.sequence) && o.sequence > 0 ? o.sequence : runSpan(o, 0).start.getTime());
+    runs.sort((a, b) => place(a) - place(b));
+    let family = names.initialFamilies?.get(lineId) || "";
+    for (const o of runs) {
+      const own = families.get(o.product_id) || "";
+      if (o.changeover_minutes > 0) result.set(o.order_id, { minutes: o.changeover_minutes, from: family, to: own });
+      if (own) family = own;
+    }
+  }
+  return result;
+}
+
+/** "换型 60 分钟（A→B）": a changeover in words, the families when known. */
+export function changeoverText(minutes, families = {}) {
+  const { from, to } = families;
+  return from && to ? t("co.segment", { minutes, from, to }) : t("co.segment_plain", { minutes });
 }
 
 /** The clock time of a moment as HH:MM. */
@@ -397,10 +454,12 @@ function placeCard(card, event) {
 }
 
 /** The hover text: names with codes, quantity, run times, due date, days late, and why when late. */
-export function tooltip(o, names = NO_NAMES) {
+export function tooltip(o, names = NO_NAMES, changeover = null) {
   const row = (key, html) => `<tr><th>${esc(t(key))}</th><td>${html}</td></tr>`;
   const { start, end } = runSpan(o, names.dayStart);
-  let html = `<b>${esc(o.order_id)}</b><table>`;
+  let html = `<b>${esc(o.order_id)}</b>`;
+  if (o.changeover_minutes > 0) html += `<div class="co-tip">${esc(changeoverText(o.changeover_minutes, changeover || {}))}</div>`;
+  html += "<table>";
   html += row("order.customer", nameHtml(names.customers, o.customer_id));
   html += row("order.product", nameHtml(names.products, o.product_id));
   html += row("order.quantity", esc(o.quantity ?? "—"));

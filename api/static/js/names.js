@@ -16,6 +16,9 @@ export function namesFrom(dataset) {
     dayStart: clockMinutes(dataset?.plant?.day_start ?? "08:00"),
     // orders a planner placed by hand (line and first day): shown as such, kept by every solve
     pins: new Map((dataset?.orders || []).filter((o) => o.pinned_start).map((o) => [o.order_id, o.pinned_start])),
+    // product families and each line's family before its first run: the "A→B" of a changeover
+    families: new Map((dataset?.products || []).filter((row) => row.family).map((row) => [row.product_id, row.family])),
+    initialFamilies: new Map((dataset?.lines || []).filter((row) => row.initial_family).map((row) => [row.line_id, row.initial_family])),
   };
 }
 

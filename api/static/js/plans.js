@@ -19,6 +19,16 @@ const KPIS = [
   ["days_late", false],
   ["holding_days", false],
 ];
+// KPIs of plans with changeovers or inspection / dispatch caps (issue #15), from their nested
+// form: shown only when one of the two plans has them; smaller is better
+const CHANGEOVER_KPIS = {
+  changeover_hours_total: (kpis) => {
+    const hours = kpis?.changeover_hours_by_line;
+    return hours ? Math.round(Object.values(hours).reduce((sum, h) => sum + h, 0) * 100) / 100 : undefined;
+  },
+  inspections_busiest: (kpis) => kpis?.inspections_per_day?.busiest_orders,
+  dispatches_busiest: (kpis) => kpis?.dispatches_per_day?.busiest_orders,
+};
 const MOVED_SHOWN = 300;
 
 export class PlansView {
@@ -299,10 +309,12 @@ function compareHtml(planId, publishedId, mine, theirs) {
   const number = (value, key) => (value === undefined || value === null ? "–" : key === "on_time_rate" ? `${(value * 100).toFixed(1)}%` : String(value));
   let html = `<h3>${esc(t("plans.compare_title", { id: planId, published: publishedId }))}</h3>`;
   html += `<table class="kpis"><thead><tr><th>${esc(t("plans.kpi"))}</th><th>${esc(t("plans.published"))}</th><th>${esc(t("plans.this"))}</th><th>${esc(t("plans.delta"))}</th></tr></thead><tbody>`;
-  const rows = [...KPIS, ["changed_orders", false]];
+  const extra = Object.keys(CHANGEOVER_KPIS).filter((key) => [theirs, mine].some((plan) => CHANGEOVER_KPIS[key](plan.kpis) !== undefined));
+  const rows = [...KPIS, ...extra.map((key) => [key, false]), ["changed_orders", false]];
+  const valueOf = (plan, key) => (key === "changed_orders" ? plan.objective?.changed_orders : key in CHANGEOVER_KPIS ? CHANGEOVER_KPIS[key](plan.kpis) : plan.kpis?.[key]);
   for (const [key, higherBetter] of rows) {
-    const before = key === "changed_orders" ? theirs.objective?.changed_orders : theirs.kpis?.[key];
-    const after = key === "changed_orders" ? mine.objective?.changed_orders : mine.kpis?.[key];
+    const before = valueOf(theirs, key);
+    const after = valueOf(mine, key);
     let delta = "";
     let cls = "";
     if (typeof before === "number" && typeof after === "number") {

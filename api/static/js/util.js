@@ -49,6 +49,7 @@ export function reasonText(reason) {
     return t(reason.busy_days !== undefined ? "reason.capacity_busy" : "reason.capacity", values);
   }
   if (kind === "material" && !reason.available_from) return t(reason.short_qty ? "reason.material_never_short" : "reason.material_never", reason);
+  if (kind === "changeover" && reason.after_order) return t("reason.changeover_after", reason);
   if (has(`reason.${kind}`)) return t(`reason.${kind}`, reason);
   // a kind this page does not know yet: show what the engine said rather than nothing
   return reason.detail ? `${kind}: ${reason.detail}` : JSON.stringify(reason);
@@ -71,6 +72,11 @@ function bindingText(reason) {
     return t("reason.combined_binding", { parts: parts.join(t("list.separator")), would_deliver: reason.would_deliver });
   }
   if (reason.kind === "material" && !reason.available_from) return t("reason.material_never_short", reason);
+  if (reason.kind === "changeover") {
+    // minutes 0: the run itself pays none, but going earlier would change a committed run's changeover
+    if (!(reason.minutes > 0)) return t("reason.changeover_binding_behind", reason);
+    return t(reason.from_family && reason.to_family ? "reason.changeover_binding" : "reason.changeover_binding_plain", reason);
+  }
   return t(`reason.${reason.kind}_binding`, reason);
 }
 

@@ -1,5 +1,6 @@
 // The daily work list (每日作业) of the shown plan: per line, one day's runs in run order with
-// their clock times, product, units finished and setup — the sheet a line leader prints.
+// their clock times, product, units finished and setup — the sheet a line leader prints. A plan
+// with changeovers gets a column before the run: "换型 60 分钟 → 开工" on the day it is spent.
 // Rows come from GET .../schedule?format=daily (JSON rows to a JSON client).
 
 import { api } from "./api.js";
@@ -64,14 +65,19 @@ export class WorkListView {
 
   lineTable(lineId, runs) {
     const name = runs[0].line_name ? `${runs[0].line_name} (${lineId})` : lineId;
-    const head = ["worklist.sequence", "worklist.time", "late.order", "order.product", "worklist.quantity", "worklist.setup", "worklist.note"]
+    // the changeover column only for a plan that has changeovers (rows of older plans lack the field)
+    const changeovers = this.rows.some((r) => r.changeover_minutes > 0);
+    const keys = ["worklist.sequence", "worklist.time", ...(changeovers ? ["worklist.changeover"] : []), "late.order", "order.product"];
+    const head = [...keys, "worklist.quantity", "worklist.setup", "worklist.note"]
       .map((key) => `<th>${esc(t(key))}</th>`)
       .join("");
     const body = runs
       .map((r) => {
         const product = r.product_name ? `${r.product_name} (${r.product_id})` : r.product_id;
         const note = NOTES[r.note] ? t(NOTES[r.note]) : r.note || "";
-        return `<tr data-order="${esc(r.order_id)}"><td class="num">${esc(r.sequence)}</td><td>${esc(r.start)}–${esc(r.end)}</td>
+        const changeover = r.changeover_minutes > 0 ? t("worklist.changeover_then_start", { minutes: r.changeover_minutes }) : "";
+        const changeoverCell = changeovers ? `<td class="changeover" data-minutes="${esc(r.changeover_minutes ?? "")}">${esc(changeover)}</td>` : "";
+        return `<tr data-order="${esc(r.order_id)}"><td class="num">${esc(r.sequence)}</td><td>${esc(r.start)}–${esc(r.end)}</td>${changeoverCell}
           <td>${esc(r.order_id)}</td><td>${esc(product)}</td><td class="num">${esc(r.quantity)}</td>
           <td class="num">${esc(r.setup_minutes)}</td><td>${esc(note)}</td></tr>`;
       })
