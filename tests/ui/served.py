@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
-def uvicorn_service(folder: Path, keys: str, app: str = "api.main:app") -> Iterator[tuple[str, Path]]:
-    """``app`` (``api.main:app``) on SQLite in ``folder`` with ``keys``: its URL and its log, once it answers."""
+def uvicorn_service(folder: Path, keys: str) -> Iterator[tuple[str, Path]]:
+    """``api.main:app`` on SQLite in ``folder`` with ``keys``: its URL and its log, once it answers."""
     env = os.environ | {
         "PAICHAN_DATABASE_URL": f"sqlite:///{folder / 'paichan.db'}",
         "PAICHAN_API_KEYS": keys,
@@ -28,7 +28,7 @@ def uvicorn_service(folder: Path, keys: str, app: str = "api.main:app") -> Itera
     env.pop("PAICHAN_API_KEYS_FILE", None)
     log = folder / "uvicorn.log"
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
     with open(log, "ab") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -1,7 +1,6 @@
 """The planner page with changeovers and inspection / dispatch caps (issue #15).
 
-Its own server (tests/ui/changeover_app.py: the engine plans changeovers and caps) on a
-generated plant with product families, changeovers and caps of 3 orders a day, planned (5 s)
+Its own server on a generated plant with product families, changeovers and caps of 3 orders a day, planned (5 s)
 and published: the Gantt draws a run's changeover as a hatched leading segment named in the
 hover card, the daily work list says "换型 60 分钟 → 开工", the KPI strip gives the changeover
 hours per line and the busiest inspection / dispatch day against the cap, and the new reasons
@@ -30,9 +29,8 @@ browser, tab = planner_page.browser, planner_page.tab  # the shared browser fixt
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     folder = tmp_path_factory.mktemp("ui-changeover")
-    app = "tests.ui.changeover_app:app"
     with (
-        uvicorn_service(folder, f"planner:{PLANNER_KEY}", app) as (url, log),
+        uvicorn_service(folder, f"planner:{PLANNER_KEY}") as (url, log),
         httpx.Client(base_url=url, headers=PLANNER, timeout=60) as http,
     ):
         dataset = generate_dataset(
