@@ -20,7 +20,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from solver.changeover import changeover_before, family_after, line_changeovers, line_has_changeovers
+from solver.changeover import (
+    changeover_before,
+    family_after,
+    line_changeovers,
+    line_has_changeovers,
+    plans_changeovers,
+)
 from solver.domain import Dataset, Order
 from solver.instance import Candidate, Instance, LineAxis, Option, pin_label
 from solver.objective import Objective
@@ -240,6 +246,24 @@ def by_due_date(candidate: Candidate) -> tuple:
     return (candidate.due_day, -candidate.priority, candidate.order_id)
 
 
+def by_family_within_due_windows(instance: Instance, window_days: int) -> SortKey:
+    """Due date in windows of ``window_days``, one family after the other inside each window:
+    fewer changeovers where a line's changeovers eat the room a due-date order needs."""
+    family_of = instance.dataset.family_of
+
+    def key(candidate: Candidate) -> tuple:
+        window = candidate.due_day // window_days
+        return (
+            window,
+            family_of(candidate.order.product_id),
+            candidate.due_day,
+            -candidate.priority,
+            candidate.order_id,
+        )
+
+    return key
+
+
 def by_latest_start(instance: Instance) -> SortKey:
     """Due date less the days the order's own run takes on its fastest line."""
 
@@ -362,6 +386,9 @@ def moved_orders(instance: Instance, assignments: dict[str, Assignment], keep: d
     return moved
 
 
+FAMILY_WINDOWS_DAYS = (7, 21)  # the family-batched passes: a week, three weeks
+
+
 def best_list_schedule(
     instance: Instance,
     frozen: dict[str, tuple[str, int]] | None = None,
@@ -370,7 +397,8 @@ def best_list_schedule(
     """Assignments and left-out orders (with reasons) of the best of the list schedules.
 
     Four passes (by due date, by latest start, by apparent tardiness cost with two
-    look-aheads) compete on levels 1-2 of the objective. ``frozen`` maps orders of the
+    look-aheads) compete on levels 1-2 of the objective; with changeovers, two more take
+    the families one after the other within due-date windows. ``frozen`` maps orders of the
     frozen window to the line and start day they keep (when they still can: otherwise
     they are planned like any other order). ``previous`` (a previous plan's lines and
     start days) adds a fifth plan that keeps every order where it was when it still
@@ -383,6 +411,8 @@ def best_list_schedule(
         by_apparent_tardiness_cost(instance, 2.0),
         by_apparent_tardiness_cost(instance, 4.0),
     )
+    if plans_changeovers(instance.dataset):
+        keys += tuple(by_family_within_due_windows(instance, days) for days in FAMILY_WINDOWS_DAYS)
     plans = [list_schedule(instance, frozen, key) for key in keys]
     if previous:
         plans.append(stable_schedule(instance, frozen, previous))

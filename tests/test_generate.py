@@ -205,4 +205,4 @@ def test_sample_has_late_risk_orders(sample: Dataset) -> None:
 
 
 def test_sample_is_what_make_sample_writes(sample: Dataset) -> None:
-    assert sample == generate_dataset(**_make_sample_module().SAMPLE_ARGS)
+    assert sample == _make_sample_module().sample_dataset()

@@ -338,7 +338,9 @@ def test_start_watch_compare_and_publish_a_plan(tab: Tab, service: Service) -> N
 
     # finished: compared with the published plan, KPI by KPI, and the orders that moved
     compare = page.locator("#plan-compare")
-    expect(compare.locator("table.kpis tr[data-kpi]")).to_have_count(8)
+    # eight KPIs, and three more for the sample's changeovers and caps (changeover hours, busiest
+    # inspection and dispatch days)
+    expect(compare.locator("table.kpis tr[data-kpi]")).to_have_count(11)
     mine = service.http.get(f"/v1/plans/{plan_id}/schedule").json()
     was = {o["order_id"]: (o["line_id"], o["production_start"]) for o in before["orders"]}
     moved = sum(
