@@ -38,7 +38,11 @@ The solution is also converted into a paichan schedule document (FORMATS.md) by
 minutes and refuses a plan that breaks paichan's rules.
 
     python -m benchmarks.pyjobshop_peer --time-limit 20 --plants all
-    python -m benchmarks.pyjobshop_peer --time-limit 20 --plants all --record   # the README section
+    python -m benchmarks.pyjobshop_peer --time-limit 20 --plants all --warm --with-paichan --record
+
+``--with-paichan`` solves every plant with paichan's own engine too (``solver.engine.solve``,
+the same time limit, workers and seed) and judges every plan, PyJobShop's and paichan's,
+with paichan's validator (``solver.validation.validate_schedule``), changeovers included.
 
 Results, plant documents and converted schedules go to ``--out`` (default: a folder in
 the system's temporary directory), never into tracked files; ``--record`` rewrites only
@@ -52,6 +56,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 import platform
 import sys
 import tempfile
@@ -73,7 +78,7 @@ from benchmarks.changeover_plants import (
 from benchmarks.changeover_plants import list_schedule as plant_list_schedule
 
 README = Path(__file__).with_name("README.md")
-HEADING = "## Changeovers: PyJobShop side"
+HEADING = "## Changeovers: paichan against PyJobShop (`pyjobshop_peer.py`)"
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "paichan-changeover-bench"
 COLLECTION_DAYS = 7  # PROBLEM.md, "What is best" level 4
 
@@ -229,6 +234,7 @@ class PeerRun:
     seed: int
     warm: bool = False
     list_days_late: int | None = None  # the earliest-due-date list schedule's weighted days late
+    violations: list[str] | None = None  # paichan's validator on the converted plan (None: not checked)
     schedule: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
 
 
@@ -299,6 +305,73 @@ def placements_of(built: Built, result: Any) -> dict[str, Placement]:
         line_id = built.mode_line[task.mode]
         placements[order_id] = Placement(line_id, built.axis.minute(line_id, task.start))
     return placements
+
+
+# -- paichan's side ----------------------------------------------------------------------------
+
+
+@dataclass
+class PaichanRun:
+    """paichan's engine on a plant, its plan judged by paichan's validator."""
+
+    plant: str
+    status: str
+    weighted_days_late: int
+    unscheduled_priority: int
+    changeover_minutes: int
+    bound_days: int  # paichan's lower bound on weighted days late
+    list_days_late: int  # its first plan: the best of its list schedules (changeover-aware)
+    violations: list[str]
+    solve_seconds: float
+    wall_seconds: float  # loading, solving, validating
+    time_limit: float
+    workers: int
+    seed: int
+    stages: dict[str, str] = dataclasses.field(default_factory=dict)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    schedule: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
+
+
+def solve_with_paichan(
+    document: dict[str, Any], name: str, time_limit: float, workers: int = 2, seed: int = 0
+) -> PaichanRun:
+    """Plan the plant ``document`` with paichan's engine at ``time_limit`` seconds and validate the plan."""
+    from solver.engine import SolveParams, solve
+    from solver.io import load_json_document
+    from solver.validation import validate_schedule
+
+    began = time.perf_counter()
+    dataset = load_json_document(document)
+    result = solve(dataset, SolveParams(time_limit=time_limit, workers=workers, seed=seed))
+    schedule = result.schedule
+    violations = [str(v) for v in validate_schedule(dataset, schedule)]
+    return PaichanRun(
+        plant=name,
+        status=result.status,
+        weighted_days_late=result.objective["weighted_days_late"],
+        unscheduled_priority=result.objective["unscheduled_priority"],
+        changeover_minutes=sum(entry["changeover_minutes"] for entry in schedule["orders"]),
+        bound_days=result.bound.get("weighted_days_late", 0),
+        list_days_late=result.baseline_objective["weighted_days_late"],
+        violations=violations,
+        solve_seconds=result.seconds,
+        wall_seconds=time.perf_counter() - began,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        stages=dict(schedule.get("solver", {}).get("stages", {})),
+        timings=dict(result.timings),
+        schedule=schedule,
+    )
+
+
+def validate_peer_plan(document: dict[str, Any], run: PeerRun) -> None:
+    """Judge PyJobShop's converted plan with paichan's validator (``run.violations``; no plan: left None)."""
+    from solver.io import load_json_document
+    from solver.validation import validate_schedule
+
+    if run.schedule is not None:
+        run.violations = [str(v) for v in validate_schedule(load_json_document(document), run.schedule)]
 
 
 # -- a plan as a paichan schedule document -------------------------------------------------------
@@ -460,22 +533,127 @@ def format_table(runs: list[PeerRun]) -> str:
     return header + "\n".join(rows) + "\n"
 
 
-def readme_section(runs: list[PeerRun], time_limit: float, workers: int, seed: int, warm: bool) -> str:
+def _late(unscheduled: int | None, late: int | None) -> str:
+    """Weighted days late, with the unscheduled priority when an order is left out; ``—``: no plan."""
+    if late is None:
+        return "—"
+    return f"{late}" + (f" (+{unscheduled} unsch.)" if unscheduled else "")
+
+
+def _valid(violations: list[str] | None) -> str:
+    if violations is None:
+        return "—"
+    return "yes" if not violations else f"NO ({len(violations)})"
+
+
+def paichan_wins(peer_runs: list[PeerRun], ours: PaichanRun) -> str:
+    """Whether paichan's plan is no worse than PyJobShop's best (levels 1-2, lexicographic)."""
+    planned = [
+        (r.unscheduled_priority or 0, r.weighted_days_late) for r in peer_runs if r.weighted_days_late is not None
+    ]
+    if not planned:
+        return "yes (no PyJobShop plan)"
+    best = min(planned)
+    mine = (ours.unscheduled_priority, ours.weighted_days_late)
+    return "yes" if mine <= best else f"**no** ({mine[1]} > {best[1]})"
+
+
+def format_side_by_side(peer_runs: list[PeerRun], ours: dict[str, PaichanRun]) -> str:
+    """One row per plant: PyJobShop's plans (cold, EDD hint) and paichan's, in paichan's terms."""
+    header = (
+        "| plant | orders×lines×families×days | PyJobShop cold | PyJobShop EDD hint | **paichan** | paichan ≤ PyJobShop "
+        "| bound PyJobShop / paichan | paichan first plan | changeover h PyJobShop best / paichan "
+        "| valid PyJobShop cold / hint / paichan | wall s PyJobShop cold / hint / paichan |\n"
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---|---:|\n"
+    )
+    rows = []
+    for name, mine in ours.items():
+        theirs = [r for r in peer_runs if r.plant == name]
+        cold = next((r for r in theirs if not r.warm), None)
+        hint = next((r for r in theirs if r.warm), None)
+        planned = [r for r in theirs if r.weighted_days_late is not None]
+        best = min(planned, key=lambda r: (r.unscheduled_priority or 0, r.weighted_days_late), default=None)
+        first = theirs[0]
+        bounds = [r.bound_days for r in theirs if r.bound_days is not None]
+        hours = "—" if best is None or best.changeover_minutes is None else f"{best.changeover_minutes / 60:.1f}"
+
+        def cell(run: PeerRun | None, attribute: str) -> str:
+            if run is None:
+                return "n/a"
+            if attribute == "late":
+                return _late(run.unscheduled_priority, run.weighted_days_late)
+            if attribute == "valid":
+                return _valid(run.violations)
+            return f"{run.wall_seconds:.1f}"
+
+        rows.append(
+            f"| {name} | {first.orders}×{first.lines}×{first.families}×{first.days} "
+            f"| {cell(cold, 'late')} | {cell(hint, 'late')} "
+            f"| **{_late(mine.unscheduled_priority, mine.weighted_days_late)}** | {paichan_wins(theirs, mine)} "
+            f"| {max(bounds) if bounds else '—'} / {mine.bound_days} | {mine.list_days_late} "
+            f"| {hours} / {mine.changeover_minutes / 60:.1f} "
+            f"| {cell(cold, 'valid')} / {cell(hint, 'valid')} / {_valid(mine.violations)} "
+            f"| {cell(cold, 'wall')} / {cell(hint, 'wall')} / {mine.wall_seconds:.1f} |"
+        )
+    return header + "\n".join(rows) + "\n"
+
+
+def paichan_stages_table(ours: dict[str, PaichanRun]) -> str:
+    """Where paichan's time went on each plant: its stages and their seconds."""
+    header = "| plant | status | stages | seconds per step |\n|---|---|---|---|\n"
+    rows = []
+    for name, run in ours.items():
+        stages = "; ".join(f"{k}: {v}" for k, v in run.stages.items())
+        steps = ", ".join(
+            f"{k} {v:g}" for k, v in run.timings.items() if k not in ("first_plan", "bound", "total") and v >= 0.05
+        )
+        rows.append(f"| {name} | {run.status} | {stages} | {steps} |")
+    return header + "\n".join(rows) + "\n"
+
+
+def readme_section(
+    runs: list[PeerRun],
+    time_limit: float,
+    workers: int,
+    seed: int,
+    warm: bool,
+    ours: dict[str, PaichanRun] | None = None,
+    load: str = "",
+) -> str:
+    import subprocess
     from importlib.metadata import version
 
     import ortools
 
     command = f"python -m benchmarks.pyjobshop_peer --time-limit {time_limit:g} --plants all --workers {workers}"
-    command += f" --seed {seed}" + (" --warm" if warm else "") + " --record"
+    command += f" --seed {seed}" + (" --warm" if warm else "") + (" --with-paichan" if ours else "") + " --record"
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=README.parent, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    side = ""
+    if ours:
+        wins = sum(paichan_wins([r for r in runs if r.plant == n], o).startswith("yes") for n, o in ours.items())
+        peer_planned = sum(any(r.weighted_days_late is not None for r in runs if r.plant == n) for n in ours)
+        side = f"""
+paichan against PyJobShop, both plans judged by paichan's validator (changeovers planned,
+`solver.domain.PLAN_CHANGEOVERS_AND_CAPS` on), engine `{commit}`{load}:
+
+{format_side_by_side(runs, ours)}
+**paichan ≤ PyJobShop on {wins} of {len(ours)} plants** ({peer_planned} of which PyJobShop planned at all in
+{time_limit:g} s). *paichan first plan*: the best of its list schedules (changeover-aware), where its search starts;
+*bound*: PyJobShop's minute bound in weighted days, and paichan's bound from its relaxations (they ignore changeovers,
+so they stay valid, weak only where changeovers decide); *valid*: `solver.validation.validate_schedule` on each plan, `—` when there is no
+plan. Where paichan's {time_limit:g} s went (`schedule["solver"]["stages"]`, `schedule["timings"]`):
+
+{paichan_stages_table(ours)}"""
     return f"""{HEADING}
 
-Issue #15 asks for paichan's weighted days late ≤ PyJobShop's on at least five changeover
-plants both can express, at equal time. This is PyJobShop's side; **paichan's column comes
-with issue #15's engine work** (its loader and model do not read families and changeovers yet).
-
-`{command}` (PyJobShop {version("pyjobshop")}, `solver="ortools"`, OR-Tools {ortools.__version__},
-{workers} CP-SAT workers, seed {seed}, {time_limit:g} s per solve, Python {platform.python_version()}; install with
-`pip install -e .[bench]`). The plants come from `benchmarks/changeover_plants.py`, deterministic by seed: every
+Issue #15 asks for paichan's weighted days late ≤ PyJobShop's on at least five changeover plants both can
+express, at equal time. `{command}` (PyJobShop {version("pyjobshop")}, `solver="ortools"`, OR-Tools
+{ortools.__version__}, {workers} CP-SAT workers for both tools, seed {seed}, {time_limit:g} s per solve for both,
+Python {platform.python_version()}; install with `pip install -e .[bench]`). paichan's side is
+`solver.engine.solve(dataset, SolveParams(time_limit={time_limit:g}, workers={workers}, seed={seed}))` on the same
+plant document. The plants come from `benchmarks/changeover_plants.py`, deterministic by seed: every
 day a working day, one `hours_per_day` per line, no calendars, materials or transit, every order confirmed,
 2–4 families with all-lines and line-specific changeover rows, an `initial_family` per line (CO4: one line
 without), CO3 with a 30-min setup on every routing. Each plant is shrunk until its earliest-due-date list
@@ -485,16 +663,17 @@ The translation (`benchmarks/pyjobshop_peer.py`'s docstring): one machine per li
 priority, one mode per routing, PyJobShop setup times between tasks for the changeovers, a zero-length dummy task
 fixed at time 0 per line carrying the changeover from its `initial_family`, each line's minutes stretched to one
 day length (the lcm of the lines' minutes per day) so a job has one due date, the end of day due − 2, and one
-deadline, the horizon's end. PyJobShop minimises weighted tardiness in minutes; the table scores its returned plan
+deadline, the horizon's end. PyJobShop minimises weighted tardiness in minutes; its returned plan is scored
 in paichan's terms (Σ priority × days late from its end minutes; delivery = last production day + 2). `bound` is
 its lower bound in weighted days (⌈bound / day length⌉), a bound on paichan's optimum too; `status` is PyJobShop's
 and about its minute objective. `start`: `cold` is PyJobShop as it comes; `EDD hint` hands it the list schedule
 as `initial_solution` (PyJobShop 0.0.9 hints every earlier task on a machine as a predecessor arc, not only the
 direct one, so CP-SAT has to repair the hint). `EDD` is that list schedule's own weighted days late. `—`: no plan
-in the time limit. Every plan is converted into a paichan schedule document (sequence, changeover minutes, day
-allocations, dates) that the conversion checks for overlaps and the horizon; those documents, the plants and
-`results.json` are written to `--out` (default `$TMPDIR/paichan-changeover-bench`), for paichan's validator once it
-understands changeovers.
+in the time limit. Every PyJobShop plan is converted into a paichan schedule document (sequence, changeover
+minutes, day allocations, dates) and checked by paichan's validator; the documents, the plants and
+`results.json` are written to `--out` (default `$TMPDIR/paichan-changeover-bench`).
+{side}
+PyJobShop's runs in detail:
 
 {format_table(runs)}"""
 
@@ -509,6 +688,9 @@ def main(argv: list[str] | None = None) -> int:
         "--warm", action="store_true", help="also solve with the earliest-due-date list schedule as a warm start"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results, plants and schedules (untracked)")
+    parser.add_argument(
+        "--with-paichan", action="store_true", help="also plan every plant with paichan's engine (same time, workers)"
+    )
     parser.add_argument("--record", action="store_true", help=f"write the table into {README.name}")
     args = parser.parse_args(argv)
     names = list(SPECS) if args.plants == ["all"] else args.plants
@@ -517,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown plants {unknown}; known: {', '.join(SPECS)}")
     args.out.mkdir(parents=True, exist_ok=True)
     runs = []
+    ours: dict[str, PaichanRun] = {}
+    load_before = os.getloadavg()
     for name, document in plant_documents(names).items():
         view = read_plant(document, name)
         (args.out / f"{name}.json").write_text(json.dumps(document, indent=1), encoding="utf-8")
@@ -527,20 +711,42 @@ def main(argv: list[str] | None = None) -> int:
             if run.schedule is not None:
                 path = args.out / f"{name}.pyjobshop{suffix}.schedule.json"
                 path.write_text(json.dumps(run.schedule, indent=1), "utf-8")
+            if args.with_paichan:
+                validate_peer_plan(document, run)
             print(
-                f"{name}{suffix}: {run.status}, weighted days late {run.weighted_days_late}, {run.wall_seconds:.1f} s",
+                f"{name}{suffix}: {run.status}, weighted days late {run.weighted_days_late}, {run.wall_seconds:.1f} s"
+                + ("" if run.violations is None else f", valid {not run.violations}"),
                 flush=True,
             )
+        if args.with_paichan:
+            mine = solve_with_paichan(document, name, args.time_limit, args.workers, args.seed)
+            ours[name] = mine
+            path = args.out / f"{name}.paichan.schedule.json"
+            path.write_text(json.dumps(mine.schedule, indent=1), "utf-8")
+            print(
+                f"{name} paichan: {mine.status}, weighted days late {mine.weighted_days_late}, "
+                f"unscheduled {mine.unscheduled_priority}, valid {not mine.violations}, {mine.wall_seconds:.1f} s",
+                flush=True,
+            )
+    load_after = os.getloadavg()
+    load = f"; load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after (2 cores)"
     results = [{k: v for k, v in dataclasses.asdict(run).items() if k != "schedule"} for run in runs]
+    results += [
+        {"tool": "paichan", **{k: v for k, v in dataclasses.asdict(run).items() if k != "schedule"}}
+        for run in ours.values()
+    ]
     (args.out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     print()
     print(format_table(runs))
+    if ours:
+        print(format_side_by_side(runs, ours))
+        print(paichan_stages_table(ours))
     print(f"results, plant documents and schedules in {args.out}")
     if args.record:
         from benchmarks.peer import replace_section
 
         text = README.read_text(encoding="utf-8")
-        section = readme_section(runs, args.time_limit, args.workers, args.seed, args.warm)
+        section = readme_section(runs, args.time_limit, args.workers, args.seed, args.warm, ours, load)
         README.write_text(replace_section(text, HEADING, section), encoding="utf-8")
         print(f"recorded in {README}")
     return 0

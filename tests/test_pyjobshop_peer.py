@@ -211,3 +211,40 @@ def test_pyjobshop_warm_started_from_the_list_schedule_plans_a_small_plant() -> 
     assert run.schedule is not None and run.unscheduled_priority == 0
     assert run.weighted_days_late is not None and run.bound_days is not None
     assert run.bound_days <= run.weighted_days_late
+
+
+# -- paichan's side and the family-blind yardstick -----------------------------------------------
+
+
+def test_paichan_side_finds_the_hand_worked_optimum_and_its_plan_is_valid() -> None:
+    from benchmarks.pyjobshop_peer import paichan_wins, solve_with_paichan
+
+    mine = solve_with_paichan(tiny_document(), "tiny", time_limit=5, workers=1)
+    assert (mine.weighted_days_late, mine.unscheduled_priority, mine.changeover_minutes) == (1, 0, 60)
+    assert mine.violations == []
+    assert mine.schedule is not None and [by_order(mine.schedule)[o]["sequence"] for o in ("X2", "X1")] == [1, 2]
+    assert paichan_wins([], mine) == "yes (no PyJobShop plan)"
+
+
+def test_a_family_blind_plan_re_timed_keeps_its_sequence_and_pays_its_changeovers() -> None:
+    """From initial family B, the blind EDD plan runs X2 (A, priority 3) first, then X1 (B): re-timed, X2 pays
+    B→A and X1 A→B, 120 min in all; X2 ends on day 0 (300 min), X1 on day 1: weighted days late 1."""
+    from benchmarks.changeovers import changeovers_planned, judged, retime_with_changeovers, timed_plan
+    from solver import domain
+    from solver.heuristic import by_due_date, list_schedule
+    from solver.instance import build_instance
+
+    dataset = load_json_document(tiny_document(initial_family="B"))
+    with changeovers_planned(False):
+        assert domain.PLAN_CHANGEOVERS_AND_CAPS is False
+        blind, _ = list_schedule(build_instance(dataset), {}, by_due_date)
+    assert domain.PLAN_CHANGEOVERS_AND_CAPS is True
+    assert (blind["X2"].start, blind["X1"].start) == (0, 240)  # as if changeovers took no time
+    with changeovers_planned(True):
+        assignments, left_out = retime_with_changeovers(dataset, blind)
+    assert left_out == {}
+    schedule = timed_plan(dataset, assignments, left_out)
+    x1, x2 = by_order(schedule)["X1"], by_order(schedule)["X2"]
+    assert (x2["sequence"], x2["changeover_minutes"], x1["sequence"], x1["changeover_minutes"]) == (1, 60, 2, 60)
+    plan = judged("blind", dataset, schedule, 0.0)
+    assert (plan.changeover_minutes, plan.changeovers, plan.weighted_days_late, plan.violations) == (120, 2, 1, [])
