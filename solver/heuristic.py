@@ -14,6 +14,7 @@ discounted by slack); the best plan is kept.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from solver.changeover import (
 from solver.domain import Dataset, Order
 from solver.instance import Candidate, Instance, LineAxis, Option, pin_label
 from solver.objective import Objective
-from solver.solution import Assignment
+from solver.solution import Assignment, option_for
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +139,11 @@ class CapLedger:
     "Inspection and dispatch capacity"): inspection on the first working day after production,
     dispatch on the first after inspection, so a cap limits the runs ending before each day."""
 
-    def __init__(self, instance: Instance):
+    def __init__(self, instance: Instance, uncapped: bool = False):
         dataset, calendar = instance.dataset, instance.calendar
-        self.inspection_cap, self.dispatch_cap = dataset.inspection_cap, dataset.dispatch_cap
+        self.inspection_cap, self.dispatch_cap = (
+            (None, None) if uncapped else (dataset.inspection_cap, dataset.dispatch_cap)
+        )
         self._inspection_of = [calendar.inspection_day(d) for d in range(instance.horizon)]
         self._dispatch_of = [calendar.dispatch_day(d) for d in range(instance.horizon)]
         self._inspections: dict[int, int] = {}
@@ -299,12 +302,18 @@ def by_apparent_tardiness_cost(instance: Instance, look_ahead: float) -> SortKey
 
 
 def list_schedule(
-    instance: Instance, frozen: dict[str, tuple[str, int]], sort_key: SortKey, append_only: bool = False
+    instance: Instance,
+    frozen: dict[str, tuple[str, int]],
+    sort_key: SortKey,
+    append_only: bool = False,
+    family_blind: bool = False,
 ) -> tuple[dict[str, Assignment], dict[str, str]]:
     """Place orders one by one in ``sort_key`` order (in-production, then frozen ones first).
 
     ``append_only`` places each order after the last run of a line instead of in the
     earliest gap: classic earliest-due-date dispatching, kept as the benchmarks' yardstick.
+    ``family_blind`` ignores changeovers and caps: a sequence to be timed again with them
+    (:func:`family_blind_retimed`), never a plan by itself.
     """
 
     def key(candidate: Candidate) -> tuple:
@@ -313,9 +322,9 @@ def list_schedule(
         group = 0 if candidate.start_pinned else 1 if pinned else 2
         return (group, pinned[1] if pinned else 0, *sort_key(candidate))
 
-    timelines = {line_id: _timeline(instance, axis) for line_id, axis in instance.axes.items()}
+    timelines = {line_id: _timeline(instance, axis, family_blind) for line_id, axis in instance.axes.items()}
     ledger = MaterialLedger(instance)
-    caps = CapLedger(instance)
+    caps = CapLedger(instance, uncapped=family_blind)
     assignments: dict[str, Assignment] = {}
     left_out: dict[str, str] = {}
     for candidate in sorted(instance.candidates, key=key):
@@ -337,10 +346,38 @@ def list_schedule(
     return assignments, left_out
 
 
-def _timeline(instance: Instance, axis: LineAxis) -> LineTimeline:
+def _timeline(instance: Instance, axis: LineAxis, family_blind: bool = False) -> LineTimeline:
     """An empty timeline of the line; the families are followed only where a changeover takes time."""
     dataset = instance.dataset
-    return LineTimeline(axis, dataset if line_has_changeovers(dataset, axis.line_id) else None)
+    followed = not family_blind and line_has_changeovers(dataset, axis.line_id)
+    return LineTimeline(axis, dataset if followed else None)
+
+
+def family_blind_retimed(
+    instance: Instance, frozen: dict[str, tuple[str, int]]
+) -> tuple[dict[str, Assignment], dict[str, str]]:
+    """The due-date plan made as if changeovers took no time, then timed with them: each order keeps
+    its line and its place in the line's sequence and pays the changeover from the run before it.
+
+    Where changeovers crowd a line, packing every order by due date into the earliest gap can leave
+    orders out that this plan still fits (it keeps the blind plan's room between the runs)."""
+    blind, _ = list_schedule(instance, frozen, by_due_date, family_blind=True)
+    on_blind_line = [
+        dataclasses.replace(c, options=(option_for(c, blind[c.order_id].line_id),))
+        for c in instance.candidates
+        if c.order_id in blind
+    ]
+    restricted = dataclasses.replace(instance, candidates=on_blind_line)
+
+    def in_blind_order(candidate: Candidate) -> tuple:
+        run = blind[candidate.order_id]
+        return (instance.axes[run.line_id].day_of(run.start), run.start, candidate.order_id)
+
+    assignments, left_out = list_schedule(restricted, frozen, in_blind_order, append_only=True)
+    for candidate in instance.candidates:
+        if candidate.order_id not in blind:
+            left_out[candidate.order_id] = _no_room(candidate)
+    return assignments, left_out
 
 
 def _no_room(candidate: Candidate) -> str:
@@ -414,6 +451,8 @@ def best_list_schedule(
     if plans_changeovers(instance.dataset):
         keys += tuple(by_family_within_due_windows(instance, days) for days in FAMILY_WINDOWS_DAYS)
     plans = [list_schedule(instance, frozen, key) for key in keys]
+    if plans_changeovers(instance.dataset) or instance.dataset.inspection_cap or instance.dataset.dispatch_cap:
+        plans.append(family_blind_retimed(instance, frozen))
     if previous:
         plans.append(stable_schedule(instance, frozen, previous))
     # levels 1-3, plan changes counted as the orders moved off ``previous``; holding is not compared

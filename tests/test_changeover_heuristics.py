@@ -19,7 +19,8 @@ import pytest
 from solver import domain
 from solver.changeover import line_changeovers
 from solver.domain import Changeover, Dataset, Line, Order, Plant, Product, Routing
-from solver.heuristic import by_due_date, list_schedule, primary_objective
+from solver.generate import generate_dataset
+from solver.heuristic import best_list_schedule, by_due_date, family_blind_retimed, list_schedule, primary_objective
 from solver.instance import Instance, build_instance
 from solver.promise import Prospect, earliest_delivery_fixed, plan_ledger
 from solver.sequence import SequenceBudget, SequenceSearch, _all_moves, _Families, _LineRuns, _Obstacle
@@ -322,3 +323,21 @@ def test_a_run_taken_away_from_in_front_of_a_run_that_stays_put_may_not_change_i
     assert (line.starts, line.ends) == ([120], [135])  # 5 of changeover A→B, then 10
     assert line.timing([]) is None
     assert line.cost_with(0, 1, [], 10**9) is None
+
+
+def test_the_family_blind_sequence_timed_again_keeps_orders_the_due_date_packing_leaves_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the changeover benchmark (G300-series): packing by due date into the earliest gap
+    with changeovers left an order of priority 3 out, which the family-blind due-date sequence,
+    timed again with its changeovers, still fits; the engine starts from the best of them."""
+    monkeypatch.setattr(domain, "PLAN_CHANGEOVERS_AND_CAPS", True)
+    instance = build_instance(generate_dataset(300, 8, 60, 3, changeovers="series"))
+    _, left_by_due_date = list_schedule(instance, {}, by_due_date)
+    assert left_by_due_date  # the due-date packing leaves some out
+    retimed, left = family_blind_retimed(instance, {})
+    assert not left
+    best, left_by_best = best_list_schedule(instance)
+    assert not left_by_best
+    for plan in (retimed, best):
+        assert validate_schedule(instance.dataset, build_schedule(instance, plan, {}, status="FEASIBLE")) == []
