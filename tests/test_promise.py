@@ -51,6 +51,14 @@ from solver.validation import recompute_objective, validate_schedule
 from tests.conftest import day, order, solve_validated, tiny_dataset
 from tests.test_property import datasets
 
+
+# The insertion oracle below (``insertions``) knows capacity, carry-over, materials and releases,
+# not changeovers and caps: its properties run on plants without them; promising with changeovers
+# and caps is worked by hand in tests/test_changeover_heuristics.py.
+def promise_plants():
+    return datasets(families=False, caps=False)
+
+
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 EMPTY_PLAN: dict[str, Any] = {"orders": [], "unscheduled": []}
 
@@ -910,7 +918,7 @@ def prospects(draw: st.DrawFn, dataset: Dataset) -> Prospect:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_fixed_answer_is_a_valid_insertion_and_no_earlier_one_exists(data):
-    dataset = data.draw(datasets())
+    dataset = data.draw(promise_plants())
     schedule = solve(dataset, SolveParams(time_limit=1.0, workers=1, seed=0)).schedule
     asked = data.draw(prospects(dataset))
     answer = ask(dataset, schedule, asked)

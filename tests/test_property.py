@@ -65,8 +65,9 @@ def changeover_data(
 
 
 @st.composite
-def datasets(draw: st.DrawFn, families: bool | None = None) -> Dataset:
-    """A small valid plant; with product families and changeovers when ``families`` (None: drawn)."""
+def datasets(draw: st.DrawFn, families: bool | None = None, caps: bool = True) -> Dataset:
+    """A small valid plant; with product families and changeovers when ``families`` (None: drawn),
+    and inspection / dispatch caps drawn when ``caps``."""
     plan_start = draw(st.sampled_from(PLAN_STARTS))
     horizon = draw(st.integers(10, 30))
     day = st.integers(0, horizon - 1).map(lambda d: plan_start + dt.timedelta(days=d))
@@ -114,8 +115,8 @@ def datasets(draw: st.DrawFn, families: bool | None = None) -> Dataset:
     plant = Plant(
         plan_start,
         horizon_days=horizon,
-        inspection_orders_per_day=draw(st.sampled_from(CAPS)),
-        dispatch_orders_per_day=draw(st.sampled_from(CAPS)),
+        inspection_orders_per_day=draw(st.sampled_from(CAPS)) if caps else None,
+        dispatch_orders_per_day=draw(st.sampled_from(CAPS)) if caps else None,
     )
     return Dataset.create(
         plant=plant,
