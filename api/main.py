@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Production scheduling and order promising for make-to-order plants",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(no_nul_in_path_or_query)],
     )
     app.state.settings = settings
     app.state.keys = KeyRing.from_settings(settings)
@@ -88,6 +89,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(ui.router)
     return app
+
+
+def no_nul_in_path_or_query(request: Request) -> None:
+    """A NUL character in a path or query parameter is a 422 like one in a body: PostgreSQL refuses
+    NUL in text, so it would otherwise fail the query itself."""
+    problems = [
+        {"loc": (where, name), "msg": "contains a NUL character (\\u0000)", "type": "value_error", "input": value}
+        for where, items in (("path", request.path_params.items()), ("query", request.query_params.multi_items()))
+        for name, value in items
+        if "\x00" in str(value) or "\x00" in name
+    ]
+    if problems:
+        raise RequestValidationError(problems)
 
 
 # what any /v1 call may answer besides its own codes, with the body it really has

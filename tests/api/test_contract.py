@@ -45,3 +45,16 @@ def test_the_docs_page_loads_nothing_from_a_cdn(client: TestClient) -> None:
     assert page.status_code == 200
     assert "cdn" not in page.text and "https://" not in page.text
     assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_a_nul_in_a_query_or_path_parameter_is_a_422_not_a_database_error(client: TestClient, loaded: dict) -> None:
+    """Found by Schemathesis on PostgreSQL (which refuses NUL in text): GET /v1/orders?product_id=...%00... was a 500."""
+    for path in (
+        "/v1/orders?product_id=2%2B5w%00x&status=shipped",
+        "/v1/orders/SO%00X",
+        "/v1/plants/default/orders?customer_id=%00",
+    ):
+        response = client.get(path, headers=PLANNER)
+        assert response.status_code == 422, (path, response.text)
+        assert "NUL" in response.text
+    assert client.get("/v1/orders?product_id=HV-001", headers=PLANNER).status_code == 200
