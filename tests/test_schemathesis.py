@@ -15,15 +15,14 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from benchmarks.serving import free_port
 from tests.api.conftest import PostgresSchema
+from tests.ui.served import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"planner": "st-planner-key", "sales": "st-sales-key", "batch": "st-batch-key"}
@@ -49,26 +48,8 @@ def demo_server(database_url: str, folder: Path) -> Iterator[str]:
     env.pop("PAICHAN_API_KEYS_FILE", None)
     paichan = str(Path(sys.executable).parent / "paichan")
     command = [paichan, "serve", "--demo", "--demo-time-limit", "5", "--port", str(port)]
-    log = folder / "server.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen(command, cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.3)
+    with running_server(command, folder, env, folder / "server.log", port, ready_within=90, stop_within=20) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def run_schemathesis(url: str, role: str, folder: Path) -> tuple[int, str]:

@@ -18,6 +18,33 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
+def running_server(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path, port: int, ready_within: float, stop_within: float
+) -> Iterator[str]:
+    """Start ``command`` (a server on ``port``), wait until its ``/healthz`` answers 200, yield its
+    URL, and stop it afterwards; a server that exits or stays silent fails with the end of ``log``."""
+    with open(log, "ab") as output:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_within
+        while True:
+            assert process.poll() is None, f"the server exited:\n{log.read_text(errors='replace')[-3000:]}"
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, f"the server did not answer:\n{log.read_text(errors='replace')[-3000:]}"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=stop_within)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
 def uvicorn_service(folder: Path, keys: str) -> Iterator[tuple[str, Path]]:
     """``api.main:app`` on SQLite in ``folder`` with ``keys``: its URL and its log, once it answers."""
     env = os.environ | {
@@ -29,25 +56,8 @@ def uvicorn_service(folder: Path, keys: str) -> Iterator[tuple[str, Path]]:
     log = folder / "uvicorn.log"
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"uvicorn exited:\n{log.read_text(errors='replace')}"
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"uvicorn did not answer:\n{log.read_text(errors='replace')}"
-            time.sleep(0.1)
+    with running_server(command, ROOT, env, log, port, ready_within=30, stop_within=10) as url:
         yield url, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def solved_plan(http: httpx.Client, time_limit: float, prefix: str = "/v1") -> str:
