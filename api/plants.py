@@ -15,6 +15,11 @@ PLANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 LIST_SECONDS = 5.0  # a plant another API process created shows in group answers within this
 
 
+def default_first(plant_id: str) -> tuple[bool, str]:
+    """The order plants are listed in everywhere: the default plant, then the others by id."""
+    return plant_id != DEFAULT_PLANT, plant_id
+
+
 class PlantDirectory:
     """The plant ids, cached; a miss reads the table again, so a plant another API process
     created is found on its first request here."""
@@ -49,7 +54,7 @@ class PlantDirectory:
                 known = set(session.scalars(select(Plant.plant_id)))
             with self._lock:
                 self._known, self._listed_until = known, time.monotonic() + LIST_SECONDS
-        return sorted(known, key=lambda plant_id: (plant_id != DEFAULT_PLANT, plant_id))
+        return sorted(known, key=default_first)
 
 
 def ensure_plant(session: Session, plant_id: str, name: str | None = None) -> bool:
@@ -68,7 +73,7 @@ def ensure_plant(session: Session, plant_id: str, name: str | None = None) -> bo
 def plant_ids(session: Session) -> list[str]:
     """Every plant, the default one first."""
     ids = list(session.scalars(select(Plant.plant_id).order_by(Plant.plant_id)))
-    return sorted(ids, key=lambda plant_id: plant_id != DEFAULT_PLANT)
+    return sorted(ids, key=default_first)
 
 
 def plant_overview(session: Session, visible: set[str] | None) -> list[dict[str, Any]]:
@@ -86,7 +91,7 @@ def plant_overview(session: Session, visible: set[str] | None) -> list[dict[str,
         ).all()
     )
     overview = []
-    for plant in sorted(plants, key=lambda p: p.plant_id != DEFAULT_PLANT):
+    for plant in sorted(plants, key=lambda p: default_first(p.plant_id)):
         master = masters.get(plant.plant_id)
         document = master.document if master else {}
         overview.append(
